@@ -1,0 +1,59 @@
+"""Running the rules over one repository and assembling the report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from analyzer.platform import Platform
+from analyzer.project import Project
+from analyzer.report import Finding, Report
+from analyzer.rules import catalog
+from analyzer.suppress import apply_suppressions
+from analyzer.version import __version__
+
+
+def analyze(
+    path: str | Path,
+    app_root: str = ".",
+    platform: Platform | dict | None = None,
+    *,
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+) -> Report:
+    """Analyze the repository at `path` and return its report. Never runs repo code."""
+    root = Path(path)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{path} is not a directory")
+    if not isinstance(platform, Platform):
+        platform = Platform.from_dict(platform)
+    project = Project(root, app_root, platform)
+    chosen = _chosen_rules(select, ignore)
+    findings: list[Finding] = []
+    for rule_class in chosen:
+        findings.extend(rule_class().check(project))
+    apply_suppressions(project, findings)
+    findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.path or "", f.line or 0))
+    return Report(
+        findings=findings,
+        start_command=project.start_command,
+        apps=project.flask_apps,
+        skipped=sorted(project.files.skipped, key=lambda skip: skip.path),
+        analyzer_version=__version__,
+        app_root=project.app_root or ".",
+    )
+
+
+def _chosen_rules(select: Iterable[str] | None, ignore: Iterable[str] | None):
+    selected = {rule_id.upper() for rule_id in select} if select else None
+    ignored = {rule_id.upper() for rule_id in ignore} if ignore else set()
+
+    def wanted(rule_id: str, chosen: set[str]) -> bool:
+        # "PF1" selects the whole PF1xx family, as ruff's prefixes do.
+        return any(rule_id.startswith(prefix) for prefix in chosen)
+
+    return [
+        rule
+        for rule in catalog().rules
+        if (selected is None or wanted(rule.id, selected)) and not wanted(rule.id, ignored)
+    ]

@@ -1,0 +1,149 @@
+"""Reading a repository safely: the file listing, size and symlink limits, decoding.
+
+Nothing here executes or imports what it reads. Each reader decodes a file the
+way the tool that consumes it does: pip sniffs a BOM, Python honours PEP 263
+coding cookies, TOML is UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import tokenize
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from analyzer.report import Skipped
+
+MAX_FILE_BYTES = 1024 * 1024
+
+# Folders no deploy reads source from; walking them would only cost time.
+IGNORED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        "__pycache__",
+        ".venv",
+        "venv",
+        "env",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+        ".eggs",
+        "build",
+        "dist",
+    }
+)
+
+_BOMS = (
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+)
+
+
+class Unreadable(Exception):
+    """A file the analyzer will not read; the message is the reason."""
+
+
+@dataclass
+class RepoFiles:
+    """The listing of one repository: repo-relative POSIX paths to absolute paths."""
+
+    root: Path
+    paths: dict[str, Path] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
+
+    @classmethod
+    def scan(cls, root: Path) -> RepoFiles:
+        root = root.resolve()
+        listing = cls(root)
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            here = Path(dirpath)
+            kept = []
+            for name in sorted(dirnames):
+                full = here / name
+                if name in IGNORED_DIRS:
+                    continue
+                if full.is_symlink():
+                    # os.walk does not descend into it; note links that leave the repo.
+                    if not _inside(full, root):
+                        listing.skip(full, "symlink pointing outside the repository")
+                    continue
+                kept.append(name)
+            dirnames[:] = kept
+            for name in sorted(filenames):
+                full = here / name
+                if full.is_symlink() and not _inside(full, root):
+                    listing.skip(full, "symlink pointing outside the repository")
+                    continue
+                listing.paths[full.relative_to(root).as_posix()] = full
+        return listing
+
+    def skip(self, full: Path, reason: str) -> None:
+        rel = full.relative_to(self.root).as_posix() if full.is_absolute() else str(full)
+        if not any(s.path == rel for s in self.skipped):
+            self.skipped.append(Skipped(rel, reason))
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def read_bytes(path: Path) -> bytes:
+    """The raw bytes of a regular file, refusing special and oversized files."""
+    try:
+        if not path.is_file():
+            raise Unreadable("not a regular file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise Unreadable(f"larger than 1 MiB ({size} bytes)")
+        with path.open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise Unreadable(f"cannot be read ({error.strerror or error})") from error
+
+
+def looks_binary(data: bytes) -> bool:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return False
+    return b"\x00" in data[:8192]
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a deploy or config file: BOM first, as pip does, else UTF-8."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as error:
+                raise Unreadable(f"not valid {encoding}") from error
+    if b"\x00" in data[:8192]:
+        raise Unreadable("binary file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Unreadable("not valid UTF-8 and no byte-order mark") from error
+
+
+def decode_python(data: bytes) -> str:
+    """Decode Python source as the interpreter does: BOM or PEP 263 cookie, else UTF-8."""
+    if looks_binary(data):
+        raise Unreadable("binary file")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        return data.decode(encoding)
+    except (SyntaxError, LookupError, UnicodeDecodeError) as error:
+        raise Unreadable(f"undecodable Python source ({error.__class__.__name__})") from error
