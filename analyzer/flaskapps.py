@@ -148,7 +148,7 @@ class _ConstructorFinder(cst.CSTVisitor):
 
 
 def _returns_something(function: cst.FunctionDef) -> bool:
-    return bool(m.findall(function, m.Return(value=m.DoNotCare() & ~m.Name("None"))))
+    return any(node.value is not None for node in m.findall(function, m.Return()))
 
 
 def _add_factory_results(project: Project, found: Discovery) -> None:

@@ -63,11 +63,15 @@ def env_read(expr: cst.BaseExpression, module: PyModule) -> EnvRead | None:
                 if (arg.keyword is None and position == 1) or (arg.keyword and arg.keyword.value == "default"):
                     default = arg.value
             return EnvRead(key, default, False, expr)
-    if isinstance(expr, cst.Subscript) and module.qualified_names(expr.value) & ENV_MAPPINGS:
-        if len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-            key = literal(expr.slice[0].slice.value)
-            if isinstance(key, str):
-                return EnvRead(key, None, True, expr)
+    if (
+        isinstance(expr, cst.Subscript)
+        and len(expr.slice) == 1
+        and isinstance(expr.slice[0].slice, cst.Index)
+        and module.qualified_names(expr.value) & ENV_MAPPINGS
+    ):
+        key = literal(expr.slice[0].slice.value)
+        if isinstance(key, str):
+            return EnvRead(key, None, True, expr)
     return None
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 SCHEMA_VERSION = 1
 RULES_URL = "https://preflight.dev/rules/"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     BLOCKER = "blocker"
     HIGH = "high"
     MEDIUM = "medium"

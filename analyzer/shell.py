@@ -148,7 +148,7 @@ def parse_chain(text: str, cwd: str = ".") -> list[SimpleCommand]:
     commands: list[SimpleCommand] = []
     current: list[str] = []
     drop_next = False
-    for token in tokenize(text) + [";"]:
+    for token in [*tokenize(text), ";"]:
         if token == "\0redirect":
             drop_next = True
             continue

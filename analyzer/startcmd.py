@@ -207,7 +207,6 @@ def find_server_run(project: Project, start: StartCommand, depth: int = 0) -> Se
 
 
 def _server_in(project: Project, commands: list[SimpleCommand], script: str | None, depth: int) -> ServerRun | None:
-    before: list[SimpleCommand] = []
     found: ServerRun | None = None
     for index, command in enumerate(commands):
         kind_args = classify(command)

@@ -96,7 +96,9 @@ class NoStartCommand(Rule):
         ),
         Example(
             {
-                "myapp/__init__.py": "from flask import Flask as F\n\ndef create_app():\n    app = F(__name__)\n    return app\n",
+                "myapp/__init__.py": (
+                    "from flask import Flask as F\n\ndef create_app():\n    app = F(__name__)\n    return app\n"
+                ),
                 "requirements.txt": "flask\n",
             },
             expect="`myapp:create_app()`",
