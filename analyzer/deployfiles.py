@@ -155,9 +155,9 @@ class RailwayConfig:
 
     def line_of(self, key: str) -> int | None:
         """Best-effort line of a key in the source text (JSON and TOML alike)."""
-        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*[:=]', re.M)
+        pattern = re.compile(rf'(^|[\s{{,])"?{re.escape(key)}"?\s*[:=]', re.M)
         match = pattern.search(self.text)
-        return self.text.count("\n", 0, match.start()) + 1 if match else None
+        return self.text.count("\n", 0, match.start() + len(match.group(1))) + 1 if match else None
 
     def unknown_keys(self) -> list[tuple[str, str]]:
         """(dotted path, key) for every key the schema does not define."""

@@ -28,8 +28,8 @@ class Binding:
 
     name: str
     kind: str  # assign, def, class, import
-    node: cst.CSTNode
-    value: cst.BaseExpression | None = None  # for assignments
+    node: cst.CSTNode = field(repr=False)
+    value: cst.BaseExpression | None = field(default=None, repr=False)  # for assignments
     imported_from: str | None = None  # "pkg.mod" for `from pkg.mod import name`
     imported_name: str | None = None
 

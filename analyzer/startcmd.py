@@ -20,6 +20,7 @@ RAILPACK_INFERRED = "gunicorn --bind 0.0.0.0:${PORT:-8000} main:app"
 NON_DOCKER_BUILDERS = frozenset({"NIXPACKS", "RAILPACK", "HEROKU", "PAKETO"})
 WSGI_SERVERS = frozenset({"gunicorn", "waitress", "uwsgi", "uvicorn", "hypercorn"})
 _PYTHON = re.compile(r"^python(\d(\.\d+)?)?$")
+_ALL_ARGS = frozenset({"$@", "${@}", "$*", "${*}"})
 
 
 def uses_docker(project: Project) -> bool:
@@ -215,7 +216,7 @@ def _server_in(project: Project, commands: list[SimpleCommand], script: str | No
             text = project.read_text(script_path)
             if text is not None:
                 try:
-                    inner = parse_chain(text, command.cwd)
+                    inner = _with_script_args(parse_chain(text, command.cwd), _script_args(command))
                 except ShellSyntaxError:
                     inner = []
                 run = _server_in(project, inner, script_path, depth + 1)
@@ -236,6 +237,52 @@ def _server_in(project: Project, commands: list[SimpleCommand], script: str | No
         elif kind == "uwsgi":
             run.target = _uwsgi_target(args)
         found = run
+    return found
+
+
+def _script_args(command: SimpleCommand) -> list[str]:
+    """The arguments a script receives: `sh boot.sh a b` and `./boot.sh a b` both pass `a b`."""
+    argv = command.argv
+    return argv[2:] if command.program in ("sh", "bash", "dash", "zsh") else argv[1:]
+
+
+def _with_script_args(commands: list[SimpleCommand], args: list[str]) -> list[SimpleCommand]:
+    """Substitute `"$@"` with the script's arguments: a Docker ENTRYPOINT script that ends in
+    `exec "$@"` runs the image's CMD, so that CMD is the server."""
+    expanded: list[SimpleCommand] = []
+    for command in commands:
+        if not any(word in _ALL_ARGS for word in command.argv):
+            expanded.append(command)
+            continue
+        words = [new for word in command.argv for new in (args if word in _ALL_ARGS else [word])]
+        for inner in unwrap(words, command.cwd):
+            inner.assignments = {**command.assignments, **inner.assignments}
+            expanded.append(inner)
+    return expanded
+
+
+def commands_run(project: Project, text: str, depth: int = 0) -> list[SimpleCommand]:
+    """Every simple command a command line runs, descending into the shell scripts it runs."""
+    try:
+        commands = parse_chain(text)
+    except ShellSyntaxError:
+        return []
+    return _expand_scripts(project, commands, depth)
+
+
+def _expand_scripts(project: Project, commands: list[SimpleCommand], depth: int) -> list[SimpleCommand]:
+    found: list[SimpleCommand] = []
+    for command in commands:
+        found.append(command)
+        script_path = _script_of(project, command)
+        text = project.read_text(script_path) if script_path and depth < 3 else None
+        if text is None:
+            continue
+        try:
+            inner = _with_script_args(parse_chain(text, command.cwd), _script_args(command))
+        except ShellSyntaxError:
+            continue
+        found.extend(_expand_scripts(project, inner, depth + 1))
     return found
 
 
