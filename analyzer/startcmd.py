@@ -103,7 +103,7 @@ def _dockerfile_command(project: Project) -> StartCommand | None:
                 break
         else:
             parts.extend(quote(word) for word in argv)
-    command = " ".join(parts)
+    command = _substitute_build_values(" ".join(parts), dockerfile.env())
     line = shown.line
     return StartCommand(
         command,
@@ -112,6 +112,21 @@ def _dockerfile_command(project: Project) -> StartCommand | None:
         line,
         "dockerfile-exec" if exec_only else "dockerfile",
     )
+
+
+def _substitute_build_values(command: str, values: dict[str, tuple[str, int]]) -> str:
+    """Replace `$NAME`/`${NAME}` set by the Dockerfile's ARG/ENV with their values.
+
+    PORT is left alone: Railway sets it at run time, over any image default.
+    """
+
+    def replace(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        if name == "PORT" or name not in values or not values[name][0]:
+            return match.group(0)
+        return values[name][0]
+
+    return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)", replace, command)
 
 
 def _at(path: str, line: int | None) -> str:
