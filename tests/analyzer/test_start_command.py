@@ -7,7 +7,7 @@ import pytest
 from analyzer.gunicorn import parse_gunicorn_args
 from analyzer.platform import Platform
 from analyzer.project import Project
-from analyzer.shell import parse_chain, parameters
+from analyzer.shell import parameters, parse_chain
 from tests.analyzer.conftest import write_repo
 
 APP = "from flask import Flask\n\napp = Flask(__name__)\n"
