@@ -10,6 +10,11 @@ SCHEMA_VERSION = 1
 RULES_URL = "https://preflight.dev/rules/"
 
 
+def rule_help_uri(rule_id: str) -> str:
+    """The rule's guidance page."""
+    return f"{RULES_URL}{rule_id}/"
+
+
 class Severity(StrEnum):
     BLOCKER = "blocker"
     HIGH = "high"
@@ -53,7 +58,7 @@ class Finding:
 
     @property
     def help_uri(self) -> str:
-        return f"{RULES_URL}{self.rule}/"
+        return rule_help_uri(self.rule)
 
     @property
     def location(self) -> str:

@@ -1,0 +1,182 @@
+"""`python -m analyzer PATH`: analyze a repository folder and print the report.
+
+Exit codes: 0 when no unsuppressed finding reaches --fail-on, 1 when one does,
+2 for a usage error (bad option, unreadable PATH or platform file, unknown rule id).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from analyzer.engine import analyze
+from analyzer.formats import FORMATS, render
+from analyzer.platform import Platform, PlatformError
+from analyzer.report import Report, Severity
+from analyzer.rules import catalog
+
+FAIL_ON = ("blocker", "high", "medium", "low", "never")
+DEFAULT_FAIL_ON = "high"
+USAGE_ERROR = 2
+
+_RULE_ID = re.compile(r"PF\d{1,3}")
+
+_EPILOG = """\
+exit status:
+  0  no unsuppressed finding at or above --fail-on
+  1  at least one such finding
+  2  usage error (bad option, unreadable PATH or --platform file, unknown rule
+     id) or an internal error of the analyzer
+
+suppressing a finding:
+  put `# preflight: ignore[PF303] reason` on the flagged line or the line above
+  (Python files, Procfile, railway.toml, .env files: any file with # comments).
+  A suppressed finding stays in the report with its reason and does not count
+  toward the score or the exit status.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analyzer",
+        description="Check a Flask repository for what will break or go live unsafe when deployed on Railway.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", metavar="PATH", help="the repository folder to analyze")
+    parser.add_argument(
+        "--app-root",
+        metavar="DIR",
+        default=".",
+        help="the folder inside PATH that Railway deploys, for monorepos (default: PATH itself)",
+    )
+    parser.add_argument(
+        "--platform",
+        metavar="FILE",
+        help=(
+            "JSON file with the Railway service settings: start_command, pre_deploy_command, "
+            "variables (names only), volume_mount_path, worker_service; every key optional"
+        ),
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--fail-on",
+        choices=FAIL_ON,
+        default=DEFAULT_FAIL_ON,
+        help=(
+            f"exit 1 when an unsuppressed finding has this severity or worse (default: {DEFAULT_FAIL_ON}); "
+            "`never` always exits 0 after a successful analysis"
+        ),
+    )
+    parser.add_argument(
+        "--select",
+        metavar="ID",
+        nargs="+",
+        action="extend",
+        help=(
+            "run only these rules; a prefix such as PF1 selects a family "
+            "(space- or comma-separated; give PATH before this option)"
+        ),
+    )
+    parser.add_argument("--ignore", metavar="ID", nargs="+", action="extend", help="skip these rules or rule families")
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    root = _repository(parser, args.path)
+    _check_app_root(parser, root, args.app_root)
+    platform = _platform(parser, args.platform)
+    select = _rule_ids(parser, "--select", args.select)
+    ignore = _rule_ids(parser, "--ignore", args.ignore)
+    try:
+        report = analyze(root, app_root=args.app_root, platform=platform, select=select, ignore=ignore)
+    except Exception:
+        # An analyzer bug must not read as "findings found" (1) in CI; exit like a usage error, loudly.
+        traceback.print_exc()
+        print(f"{parser.prog}: internal error while analyzing {args.path}", file=sys.stderr)
+        return USAGE_ERROR
+
+    color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    output = render(report, args.format, color=color)
+    if args.output is None:
+        sys.stdout.write(output)
+    else:
+        try:
+            Path(args.output).write_text(output, encoding="utf-8")
+        except OSError as error:
+            parser.error(f"cannot write {args.output}: {error.strerror}")
+    return exit_status(report, args.fail_on)
+
+
+def exit_status(report: Report, fail_on: str) -> int:
+    if fail_on == "never":
+        return 0
+    threshold = Severity(fail_on).rank
+    return 1 if any(finding.severity.rank >= threshold for finding in report.active()) else 0
+
+
+def _repository(parser: argparse.ArgumentParser, path: str) -> Path:
+    root = Path(path)
+    if not root.exists():
+        parser.error(f"{path}: no such folder")
+    if not root.is_dir():
+        parser.error(f"{path} is a file; give the repository's folder")
+    try:
+        with os.scandir(root):
+            pass
+    except OSError as error:
+        parser.error(f"cannot read {path}: {error.strerror}")
+    return root
+
+
+def _check_app_root(parser: argparse.ArgumentParser, root: Path, app_root: str) -> None:
+    folder = (root / app_root).resolve()
+    if not folder.is_relative_to(root.resolve()):
+        parser.error(f"--app-root {app_root} leaves the repository")
+    if not folder.is_dir():
+        parser.error(f"--app-root {app_root}: no such folder inside {root}")
+
+
+def _platform(parser: argparse.ArgumentParser, path: str | None) -> Platform | None:
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as error:
+        parser.error(f"cannot read platform settings {path}: {error.strerror}")
+    except UnicodeDecodeError:
+        parser.error(f"platform settings {path} are not UTF-8 text")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        parser.error(f"platform settings {path} are not valid JSON: {error.msg} at line {error.lineno}")
+    try:
+        return Platform.from_dict(data)
+    except PlatformError as error:
+        parser.error(f"platform settings {path}: {error}")
+
+
+def _rule_ids(parser: argparse.ArgumentParser, option: str, values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    known = [rule.id for rule in catalog().rules]
+    given = [part.strip() for value in values for part in value.split(",") if part.strip()]
+    if not given:
+        parser.error(f"{option} needs at least one rule id")
+    for rule_id in given:
+        code = rule_id.upper()
+        if not _RULE_ID.fullmatch(code) or not any(known_id.startswith(code) for known_id in known):
+            parser.error(
+                f"unknown rule id {rule_id!r} in {option}; known: {', '.join(known)} "
+                "(a prefix such as PF1 selects a family)"
+            )
+    return [rule_id.upper() for rule_id in given]
