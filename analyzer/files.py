@@ -7,16 +7,28 @@ coding cookies, TOML is UTF-8.
 
 from __future__ import annotations
 
+import ast
 import codecs
 import io
 import os
+import re
+import sys
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer.report import Skipped
 
 MAX_FILE_BYTES = 1024 * 1024
+
+# libcst's native parser overflows the C stack on a few thousand nested
+# expressions (the process dies), is slow well before that, and its Python
+# visitors hit the recursion limit at a few hundred levels. Real code stays far
+# below this; CPython itself refuses more than 200 nested brackets.
+MAX_NESTING = 100
+MAX_LINE_CHARS = 1000
+_NOT_BRACKETS = re.compile(r"[^()\[\]{}]+")
 
 # Folders no deploy reads source from; walking them would only cost time.
 IGNORED_DIRS = frozenset(
@@ -147,3 +159,52 @@ def decode_python(data: bytes) -> str:
         return data.decode(encoding)
     except (SyntaxError, LookupError, UnicodeDecodeError) as error:
         raise Unreadable(f"undecodable Python source ({error.__class__.__name__})") from error
+
+
+def nesting_problem(source: str) -> str | None:
+    """Why `source` is too deeply nested to hand to libcst, or None when it is safe.
+
+    CPython's parser (C, fast, guarded) measures the depth. A file it cannot
+    parse, which may use syntax newer than this interpreter, gets a textual check.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes and the like are not our report
+            tree = ast.parse(source)
+    except SyntaxError as error:
+        if "too many nested" in str(error.msg) or "too complex" in str(error.msg):
+            return f"nested too deeply ({error.msg})"
+        return _textual_nesting_problem(source)
+    except (RecursionError, MemoryError):
+        return "nested too deeply for Python's own parser"
+    except ValueError:
+        return _textual_nesting_problem(source)
+    depth = _ast_depth(tree)
+    if depth > MAX_NESTING:
+        return f"nested {depth} levels deep (more than {MAX_NESTING})"
+    return None
+
+
+def _ast_depth(tree: ast.AST) -> int:
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _textual_nesting_problem(source: str) -> str | None:
+    depth = deepest = 0
+    for bracket in _NOT_BRACKETS.sub("", source):
+        depth = depth + 1 if bracket in "([{" else max(depth - 1, 0)
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        return f"brackets nested {deepest} levels deep (more than {MAX_NESTING})"
+    longest = max(map(len, source.splitlines()), default=0)
+    if longest > MAX_LINE_CHARS:
+        # An operator chain on one line nests as deep as it is long.
+        running = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return f"a {longest}-character line in source Python {running} cannot parse"
+    return None

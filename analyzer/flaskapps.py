@@ -7,12 +7,14 @@ named Flask that is not Flask's is not.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 import libcst.matchers as m
 
+from analyzer.files import Unreadable, decode_python
 from analyzer.pysource import PyModule, module_name_for
 from analyzer.pyvalues import literal
 from analyzer.report import FlaskApp
@@ -38,10 +40,9 @@ class AppSite:
 @dataclass
 class BlueprintSite:
     name: str
-    module: PyModule
-    call: cst.Call
+    path: str
     line: int
-    static_folder: str | None
+    static_folder: str | None  # None: the blueprint has no static folder of its own
 
 
 @dataclass
@@ -57,11 +58,52 @@ class Discovery:
 def discover(project: Project) -> Discovery:
     found = Discovery()
     for path in project.python_paths_containing(b"Flask", b"Blueprint"):
-        module = project.python(path)
-        if module is not None:
-            _scan_module(project, module, found)
+        if _needs_full_parse(project, path, found):
+            module = project.python(path)
+            if module is not None:
+                _scan_module(project, module, found)
     _add_factory_results(project, found)
     return found
+
+
+CONSTRUCTOR_NAMES = frozenset({"Flask", "APIFlask", "Blueprint", "APIBlueprint"})
+BLUEPRINT_NAMES = frozenset({"Blueprint", "APIBlueprint"})
+
+
+def _needs_full_parse(project: Project, path: str, found: Discovery) -> bool:
+    """A quick look with the C parser before the costly libcst parse and scope analysis.
+
+    Files that only mention Flask in strings, comments or imports are skipped;
+    plain blueprints (no static folder of their own) are recorded from here.
+    Anything the quick look cannot read goes to the full parse, which records why.
+    """
+    data = project.raw(path)
+    try:
+        tree = ast.parse(decode_python(data or b""))
+    except (SyntaxError, ValueError, Unreadable, RecursionError, MemoryError):
+        return True
+    names = set(CONSTRUCTOR_NAMES)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            names.update(alias.asname for alias in node.names if alias.asname and alias.name in CONSTRUCTOR_NAMES)
+    plain_blueprints = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and any(_ast_name(base) in names for base in node.bases):
+            return True
+        if isinstance(node, ast.Call) and _ast_name(node.func) in names:
+            if _ast_name(node.func) not in BLUEPRINT_NAMES or any(k.arg == "static_folder" for k in node.keywords):
+                return True
+            plain_blueprints.append(node.lineno)
+    found.blueprints.extend(BlueprintSite("", path, line, None) for line in plain_blueprints)
+    return False
+
+
+def _ast_name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
 
 
 def _scan_module(project: Project, module: PyModule, found: Discovery) -> None:
@@ -87,7 +129,7 @@ def _scan_module(project: Project, module: PyModule, found: Discovery) -> None:
             found.apps.append(AppSite(app, module, call, function, static))
     for call, assigned in visitor.blueprints:
         found.blueprints.append(
-            BlueprintSite(assigned or "", module, call, module.line(call), _static_folder(call, default=None))
+            BlueprintSite(assigned or "", module.path, module.line(call), _static_folder(call, default=None))
         )
 
 

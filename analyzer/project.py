@@ -14,7 +14,7 @@ from pathlib import Path
 import libcst as cst
 
 from analyzer import deployfiles
-from analyzer.files import RepoFiles, Unreadable, decode_python, decode_text, read_bytes
+from analyzer.files import RepoFiles, Unreadable, decode_python, decode_text, nesting_problem, read_bytes
 from analyzer.platform import Platform
 from analyzer.pysource import PyModule
 
@@ -93,6 +93,9 @@ class Project:
             if data is not None:
                 try:
                     text = decode_python(data)
+                    problem = nesting_problem(text)
+                    if problem is not None:
+                        raise Unreadable(f"not parsed: {problem}")
                     module = PyModule(path, text, cst.parse_module(text))
                 except Unreadable as error:
                     self.files.skip(self.files.paths[path], str(error))
@@ -188,9 +191,7 @@ class Project:
 
         texts = []
         for path in self.app_files:
-            if posixpath.basename(path) in DEPENDENCY_FILE_NAMES or (
-                posixpath.basename(path).startswith("requirements") and path.endswith(".txt")
-            ):
+            if posixpath.basename(path) in DEPENDENCY_FILE_NAMES:
                 text = self.read_text(path)
                 if text:
                     texts.append(text)
@@ -236,3 +237,10 @@ class Project:
     @property
     def flask_apps(self):
         return [site.app for site in self.discovery.apps]
+
+    @cached_property
+    def production(self):
+        """What runs in production, which config it loads and what it reads (analyzer.prodpath)."""
+        from analyzer.prodpath import production_path
+
+        return production_path(self)
