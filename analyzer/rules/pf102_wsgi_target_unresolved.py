@@ -76,6 +76,9 @@ class WsgiTargetUnresolved(Rule):
         start = project.start_command
         cwd = gunicorn_cwd(served.run) if served.run.kind == "gunicorn" else served.run.cwd
         candidates = [c for c in candidate_targets(project, cwd) if c != served.spec]
+        same_module = [c for c in candidates if c.partition(":")[0] == target.module]
+        if len(same_module) == 1:
+            candidates = same_module  # `wsgi:app` where wsgi.py binds `application`: one obvious fix
         if len(candidates) == 1:
             hint = f"; use `{candidates[0]}`"
         elif candidates:
