@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 SCHEMA_VERSION = 1
-RULES_URL = "https://preflight.dev/rules/"
+# Where rule pages live: a self-hosted dashboard serves them at /rules/<id>/, so an
+# operator points this at their own instance.
+RULES_URL = os.environ.get("PREFLIGHT_RULES_URL", "https://preflight.dev/rules/").rstrip("/") + "/"
 
 
 def rule_help_uri(rule_id: str) -> str:
