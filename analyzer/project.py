@@ -124,22 +124,19 @@ class Project:
         return deployfiles.parse_procfile(self.app_path("Procfile"), text) if text is not None else None
 
     @cached_property
-    def railway_config(self) -> deployfiles.RailwayConfig | None:
-        """railway.json, else railway.toml, of the app root."""
-        for name in ("railway.json", "railway.toml"):
-            text = self.app_text(name)
-            if text is not None:
-                return deployfiles.parse_railway_config(self.app_path(name), text)
-        return None
-
-    @cached_property
     def railway_configs(self) -> list[deployfiles.RailwayConfig]:
+        """railway.json and railway.toml of the app root, each parsed once."""
         configs = []
         for name in ("railway.json", "railway.toml"):
             text = self.app_text(name)
             if text is not None:
                 configs.append(deployfiles.parse_railway_config(self.app_path(name), text))
         return configs
+
+    @property
+    def railway_config(self) -> deployfiles.RailwayConfig | None:
+        """The one Railway reads: railway.json, else railway.toml."""
+        return self.railway_configs[0] if self.railway_configs else None
 
     @cached_property
     def railpack(self) -> deployfiles.RailwayConfig | None:

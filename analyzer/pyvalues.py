@@ -13,7 +13,8 @@ import libcst as cst
 
 from analyzer.pysource import PyModule
 
-ENV_GETTERS = frozenset({"os.environ.get", "os.getenv", "os.environ.setdefault"})
+# Calls that read a variable, its default second: `os.environ.pop(K, d)` reads like `get`.
+ENV_GETTERS = frozenset({"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"})
 ENV_MAPPINGS = frozenset({"os.environ"})
 
 

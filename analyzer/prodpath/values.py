@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from analyzer.flaskapps import FLASK_CLASSES
 from analyzer.prodpath.environment import Environment, is_secret_name
 from analyzer.prodpath.lattice import (
     REPO_ROOT,
@@ -45,13 +46,12 @@ from analyzer.prodpath.lattice import (
     describe,
 )
 from analyzer.pysource import PyModule, dotted_name, module_name_for, resolve_relative
-from analyzer.pyvalues import literal
+from analyzer.pyvalues import ENV_GETTERS, literal
 from analyzer.wsgi import find_module
 
 if TYPE_CHECKING:
     from analyzer.project import Project
 
-ENV_GETTERS = frozenset({"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"})
 ENV_MAPPING = "os.environ"
 DECOUPLE_CONFIG = frozenset({"decouple.config"})
 GENERATORS = {
@@ -63,7 +63,6 @@ GENERATORS = {
     "uuid.uuid4": "uuid",
     "uuid.uuid1": "uuid",
 }
-FLASK_CLASSES = frozenset({"flask.Flask", "flask.app.Flask", "apiflask.APIFlask", "apiflask.app.APIFlask"})
 DOTENV_VALUES = frozenset({"dotenv.dotenv_values", "dotenv.main.dotenv_values"})
 _PATH_FUNCTIONS = frozenset(
     {"os.path.join", "os.path.dirname", "os.path.abspath", "os.path.realpath", "os.path.normpath", "os.path.basename"}
