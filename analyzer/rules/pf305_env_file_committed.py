@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from analyzer.deployfiles import parse_env_file
+from analyzer.prodpath.dotenv import FIND_DOTENV, LOAD_DOTENV
+from analyzer.prodpath.values import DOTENV_VALUES
 from analyzer.project import Project
 from analyzer.pysource import PyModule, module_level_statements
 from analyzer.pyvalues import literal
@@ -25,10 +27,8 @@ PLACEHOLDER = re.compile(
     r"<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*|your[-_ ].*|.*[-_]here)$",
     re.I,
 )
-LOADERS = frozenset(
-    {"dotenv.load_dotenv", "dotenv.main.load_dotenv", "dotenv.dotenv_values", "dotenv.main.dotenv_values"}
-)
-FINDERS = frozenset({"dotenv.find_dotenv", "dotenv.main.find_dotenv"})
+LOADERS = LOAD_DOTENV | DOTENV_VALUES
+FINDERS = FIND_DOTENV
 
 
 @dataclass
