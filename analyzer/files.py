@@ -161,11 +161,19 @@ def decode_python(data: bytes) -> str:
         raise Unreadable(f"undecodable Python source ({error.__class__.__name__})") from error
 
 
-def nesting_problem(source: str) -> str | None:
-    """Why `source` is too deeply nested to hand to libcst, or None when it is safe.
+@dataclass
+class QuickParse:
+    """CPython's own parse of a file: fast, and safe on input that crashes libcst."""
 
-    CPython's parser (C, fast, guarded) measures the depth. A file it cannot
-    parse, which may use syntax newer than this interpreter, gets a textual check.
+    tree: ast.Module | None  # None when CPython could not parse it
+    problem: str | None  # why the file must not be handed to libcst
+
+
+def quick_parse(source: str) -> QuickParse:
+    """Parse with CPython (C, fast, guarded) and measure how deeply the code nests.
+
+    A file CPython cannot parse, which may use syntax newer than this
+    interpreter, gets a textual depth check instead.
     """
     try:
         with warnings.catch_warnings():
@@ -173,16 +181,21 @@ def nesting_problem(source: str) -> str | None:
             tree = ast.parse(source)
     except SyntaxError as error:
         if "too many nested" in str(error.msg) or "too complex" in str(error.msg):
-            return f"nested too deeply ({error.msg})"
-        return _textual_nesting_problem(source)
+            return QuickParse(None, f"nested too deeply ({error.msg})")
+        return QuickParse(None, _textual_nesting_problem(source))
     except (RecursionError, MemoryError):
-        return "nested too deeply for Python's own parser"
+        return QuickParse(None, "nested too deeply for Python's own parser")
     except ValueError:
-        return _textual_nesting_problem(source)
+        return QuickParse(None, _textual_nesting_problem(source))
     depth = _ast_depth(tree)
     if depth > MAX_NESTING:
-        return f"nested {depth} levels deep (more than {MAX_NESTING})"
-    return None
+        return QuickParse(tree, f"nested {depth} levels deep (more than {MAX_NESTING})")
+    return QuickParse(tree, None)
+
+
+def nesting_problem(source: str) -> str | None:
+    """Why `source` is too deeply nested to hand to libcst, or None when it is safe."""
+    return quick_parse(source).problem
 
 
 def _ast_depth(tree: ast.AST) -> int:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import libcst as cst
 import libcst.matchers as m
 
-from analyzer.files import Unreadable, decode_python
 from analyzer.pysource import PyModule, module_name_for
 from analyzer.pyvalues import literal
 from analyzer.report import FlaskApp
@@ -77,10 +76,9 @@ def _needs_full_parse(project: Project, path: str, found: Discovery) -> bool:
     plain blueprints (no static folder of their own) are recorded from here.
     Anything the quick look cannot read goes to the full parse, which records why.
     """
-    data = project.raw(path)
-    try:
-        tree = ast.parse(decode_python(data or b""))
-    except (SyntaxError, ValueError, Unreadable, RecursionError, MemoryError):
+    quick = project.quick(path)
+    tree = quick.tree if quick is not None else None
+    if tree is None or quick.problem is not None:
         return True
     names = set(CONSTRUCTOR_NAMES)
     for node in ast.walk(tree):

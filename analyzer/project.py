@@ -14,7 +14,7 @@ from pathlib import Path
 import libcst as cst
 
 from analyzer import deployfiles
-from analyzer.files import RepoFiles, Unreadable, decode_python, decode_text, nesting_problem, read_bytes
+from analyzer.files import QuickParse, RepoFiles, Unreadable, decode_python, decode_text, quick_parse, read_bytes
 from analyzer.platform import Platform
 from analyzer.pysource import PyModule
 
@@ -33,6 +33,8 @@ class Project:
         self._text: dict[str, str | None] = {}
         self._raw: dict[str, bytes | None] = {}
         self._python: dict[str, PyModule | None] = {}
+        self._source: dict[str, str | None] = {}
+        self._quick: dict[str, QuickParse | None] = {}
 
     # -- paths -------------------------------------------------------------
 
@@ -85,20 +87,37 @@ class Project:
     def app_text(self, name: str) -> str | None:
         return self.read_text(self.app_path(name))
 
+    def python_source(self, path: str) -> str | None:
+        """Python source decoded as the interpreter decodes it, once; None when it cannot be."""
+        if path not in self._source:
+            data = self.raw(path)
+            text = None
+            if data is not None:
+                try:
+                    text = decode_python(data)
+                except Unreadable as error:
+                    self.files.skip(self.files.paths[path], str(error))
+            self._source[path] = text
+        return self._source[path]
+
+    def quick(self, path: str) -> QuickParse | None:
+        """CPython's parse of a Python file, shared by prefilters and the libcst guard."""
+        if path not in self._quick:
+            text = self.python_source(path)
+            self._quick[path] = quick_parse(text) if text is not None else None
+        return self._quick[path]
+
     def python(self, path: str) -> PyModule | None:
         """The parsed module at a repo path, parsed once; None when it cannot be."""
         if path not in self._python:
             module = None
-            data = self.raw(path)
-            if data is not None:
+            quick = self.quick(path)
+            if quick is not None and quick.problem is not None:
+                self.files.skip(self.files.paths[path], f"not parsed: {quick.problem}")
+            elif quick is not None:
+                text = self._source[path]
                 try:
-                    text = decode_python(data)
-                    problem = nesting_problem(text)
-                    if problem is not None:
-                        raise Unreadable(f"not parsed: {problem}")
                     module = PyModule(path, text, cst.parse_module(text))
-                except Unreadable as error:
-                    self.files.skip(self.files.paths[path], str(error))
                 except (cst.ParserSyntaxError, RecursionError) as error:
                     reason = getattr(error, "message", None) or error.__class__.__name__
                     line = getattr(error, "raw_line", None)
