@@ -263,10 +263,11 @@ def expand(word: str, env: dict[str, str] | None = None) -> str:
     env = env or {}
 
     def replace(match: re.Match) -> str:
-        name, default = parameters(match.group(0))[0] if parameters(match.group(0)) else ("", None)
-        if name in env:
-            return env[name]
-        return default or ""
+        found = parameters(match.group(0))
+        if not found:
+            return match.group(0)
+        name, default = found[0]
+        return env.get(name, default or "")
 
     return _PARAMETER.sub(replace, word)
 

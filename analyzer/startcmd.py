@@ -148,10 +148,6 @@ class ServerRun:
     # False for an exec-form Docker CMD: no shell runs, so `$PORT` reaches the server as text.
     expands_variables: bool = True
 
-    @property
-    def is_dev_server(self) -> bool:
-        return self.kind in ("flask-run", "python-file", "python-module", "manage")
-
 
 def classify(command: SimpleCommand) -> tuple[str, list[str]] | None:
     """What kind of server a simple command starts, and its arguments."""

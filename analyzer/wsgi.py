@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from analyzer.pysource import Binding, PyModule
+from analyzer.pysource import Binding
 
 if TYPE_CHECKING:
     from analyzer.project import Project
@@ -112,18 +112,3 @@ def resolve_wsgi_target(project: Project, spec: str, cwd: str = ".", pythonpath:
     if is_call and binding.kind in ("assign", "class"):
         target.problem = f"`{attr}` in `{path}` is not a function, so `{attr}()` cannot be called"
     return target
-
-
-def module_of(project: Project, binding: Binding, module: PyModule, roots: list[str]) -> str | None:
-    """The file an imported binding comes from, when it is in the repo."""
-    if binding.kind != "import" or not binding.imported_from:
-        return None
-    from analyzer.pysource import module_name_for, resolve_relative
-
-    current = ""
-    for root in roots:
-        if module.path.startswith(root + "/") or root in ("", "."):
-            current = module_name_for(module.path, root if root not in ("", ".") else "")
-            break
-    absolute = resolve_relative(current, module.path.endswith("__init__.py"), binding.imported_from)
-    return find_module(project, absolute, roots)
