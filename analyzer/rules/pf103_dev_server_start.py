@@ -89,20 +89,26 @@ class DevServerStart(Rule):
                     subject=command,
                 )
         else:
-            served = project.wsgi_target
-            if served is None or not served.target.path:
-                return
-            module = project.python(served.target.path)
+            yield from self._run_at_import(project, run.kind)
+
+    def _run_at_import(self, project: Project, server: str) -> Iterator[Finding]:
+        """`app.run()` at module level of any module the WSGI server imports, transitively."""
+        production = project.production
+        if production.entry.kind != "server":
+            return
+        for path in production.modules:
+            module = project.python(path)
             if module is None:
-                return
+                continue
             for call in dev_server_calls(project, module):
                 if call.at_module_level and not call.in_main_guard:
                     yield self.finding(
                         f"`{module.path}` calls `{call.receiver}.run()` at import, outside "
-                        f'`if __name__ == "__main__":`; under {run.kind} it starts a development server in every worker',
+                        f'`if __name__ == "__main__":`; under {server} it starts a development server in every worker',
                         module.path,
                         call.line,
                         subject=f"{call.receiver}.run",
+                        evidence=production.why(path),
                     )
 
     @staticmethod
@@ -152,6 +158,16 @@ class DevServerStart(Rule):
         Example(
             {"Procfile": "web: gunicorn wsgi:app\n", "wsgi.py": FLASK_APP + "\napp.run(host='0.0.0.0')\n"},
             expect="at import",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn wsgi:app\n",
+                "wsgi.py": "from site_app import app\nimport routes  # noqa: F401\n",
+                "site_app.py": FLASK_APP,
+                "routes.py": "from site_app import app\n\n@app.route('/')\ndef index():\n    return 'hi'\n\napp.run()\n",
+            },
+            expect="`routes.py` calls `app.run()` at import",
+            note="a module the served module imports",
         ),
         Example(
             {
