@@ -35,6 +35,30 @@ class Project:
         self._python: dict[str, PyModule | None] = {}
         self._source: dict[str, str | None] = {}
         self._quick: dict[str, QuickParse | None] = {}
+        self._overlay: dict[str, bytes | None] = {}
+
+    def derive(self, overlay: dict[str, bytes | None]) -> Project:
+        """The same repository with some files replaced, added (bytes) or removed (None).
+
+        Used to re-analyze a patched tree without copying it: unchanged files
+        keep their reads and parses, which are never mutated.
+        """
+        derived = object.__new__(Project)
+        derived.root, derived.app_root, derived.platform = self.root, self.app_root, self.platform
+        derived.files = RepoFiles(self.root, dict(self.files.paths), list(self.files.skipped))
+        derived._overlay = {**self._overlay, **overlay}
+        caches = ("_text", "_raw", "_python", "_source", "_quick")
+        for name in caches:
+            cache = dict(getattr(self, name))
+            for path in overlay:
+                cache.pop(path, None)
+            setattr(derived, name, cache)
+        for path, content in overlay.items():
+            if content is None:
+                derived.files.paths.pop(path, None)
+            else:
+                derived.files.paths[path] = self.root / path
+        return derived
 
     # -- paths -------------------------------------------------------------
 
@@ -63,7 +87,9 @@ class Project:
         if path not in self._raw:
             full = self.files.paths.get(path)
             data = None
-            if full is not None:
+            if path in self._overlay:
+                data = self._overlay[path]
+            elif full is not None:
                 try:
                     data = read_bytes(full)
                 except Unreadable as error:

@@ -52,6 +52,9 @@ class Finding:
     fix_safety: str | None = None
     suppressed: bool = False
     suppression_reason: str | None = None
+    # The rule's proposed fix (analyzer.autofix.Fix); it becomes `patch` only once verified.
+    fix: object | None = field(default=None, repr=False, compare=False)
+    fix_problem: str | None = None  # why a proposed fix is not offered
 
     @property
     def fingerprint(self) -> str:
@@ -85,6 +88,7 @@ class Finding:
             "patch": self.patch,
             "fix_title": self.fix_title,
             "fix_safety": self.fix_safety,
+            "fix_unavailable": self.fix_problem,
             "suppressed": self.suppressed,
             "suppression_reason": self.suppression_reason,
         }

@@ -1,0 +1,92 @@
+"""The patch machinery: diffs git accepts, combining fixes, and the verification checks."""
+
+from __future__ import annotations
+
+import subprocess
+
+from analyzer.autofix import Fix, apply_edits, git_apply_check, minimal_edits, overlaps, unified_diff, verify
+from analyzer.report import Finding, Severity
+
+
+def apply_with_git(tmp_path, originals, patch):
+    for path, text in originals.items():
+        if text is not None:
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_bytes(text.encode())
+    subprocess.run(["git", "apply", "-"], input=patch.encode(), cwd=tmp_path, check=True)
+    return {p.relative_to(tmp_path).as_posix(): p.read_bytes().decode() for p in tmp_path.rglob("*") if p.is_file()}
+
+
+def test_it_diffs_a_file_without_a_final_newline(tmp_path):
+    originals = {"requirements.txt": "flask==3.0.3"}
+    patch = unified_diff(originals, {"requirements.txt": "flask==3.0.3\ngunicorn\n"})
+    assert "\\ No newline at end of file" in patch
+    assert apply_with_git(tmp_path, originals, patch)["requirements.txt"] == "flask==3.0.3\ngunicorn\n"
+
+
+def test_it_keeps_windows_line_endings(tmp_path):
+    originals = {"Procfile": "web: gunicorn wsgi:app\r\nworker: rq worker\r\n"}
+    new = "web: gunicorn wsgi:application\r\nworker: rq worker\r\n"
+    patch = unified_diff(originals, {"Procfile": new})
+    assert apply_with_git(tmp_path, originals, patch)["Procfile"] == new
+
+
+def test_it_creates_new_files(tmp_path):
+    patch = unified_diff({}, {"Procfile": "web: gunicorn app:app\n"})
+    assert "new file mode" in patch and "--- /dev/null" in patch
+    assert apply_with_git(tmp_path, {}, patch)["Procfile"] == "web: gunicorn app:app\n"
+
+
+def test_git_apply_check_rejects_a_patch_for_other_content():
+    patch = unified_diff({"a.txt": "one\n"}, {"a.txt": "two\n"})
+    assert git_apply_check({"a.txt": "one\n"}, patch) is None
+    assert "rejects" in git_apply_check({"a.txt": "something else\n"}, patch)
+
+
+def test_independent_fixes_to_one_file_combine():
+    original = {"config.py": "A = 1\nB = 2\nC = 3\n"}
+    first = minimal_edits(original, Fix("a", "", {"config.py": "A = 10\nB = 2\nC = 3\n"}))
+    second = minimal_edits(original, Fix("c", "", {"config.py": "A = 1\nB = 2\nC = 30\n"}))
+    assert not overlaps(first, second)
+    assert apply_edits(original, first + second) == {"config.py": "A = 10\nB = 2\nC = 30\n"}
+    clash = minimal_edits(original, Fix("a2", "", {"config.py": "A = 11\nB = 2\nC = 3\n"}))
+    assert overlaps(first, clash)
+
+
+def finding(rule="PF999", subject="x"):
+    return Finding(rule, Severity.LOW, "message", "f.py", 1, subject=subject)
+
+
+def test_verify_refuses_a_fix_that_leaves_the_finding():
+    target = finding()
+    result = verify(
+        Fix("t", "", {"f.py": "x = 2\n"}), [target], [target], {"f.py": "x = 1\n"}, lambda overlay: [target]
+    )
+    assert result.patch is None and "still reports PF999" in result.problem
+
+
+def test_verify_refuses_a_fix_that_adds_a_finding():
+    target, other = finding(), finding("PF998", "y")
+    result = verify(Fix("t", "", {"f.py": "x = 2\n"}), [target], [target], {"f.py": "x = 1\n"}, lambda overlay: [other])
+    assert result.patch is None and "new finding: PF998" in result.problem
+
+
+def test_verify_refuses_python_that_does_not_parse():
+    target = finding()
+    result = verify(Fix("t", "", {"f.py": "def (:\n"}), [target], [target], {"f.py": "x = 1\n"}, lambda overlay: [])
+    assert result.patch is None and "does not parse" in result.problem
+
+
+def test_verify_offers_a_fix_that_passes_every_check():
+    target = finding()
+    seen = {}
+
+    def reanalyze(overlay):
+        seen.update(overlay)
+        return []
+
+    result = verify(
+        Fix("t", "", {"f.py": "x = 2\n"}, untrack=[".env"]), [target], [target], {"f.py": "x = 1\n"}, reanalyze
+    )
+    assert result.problem is None and result.patch.startswith("diff --git a/f.py b/f.py")
+    assert seen == {"f.py": b"x = 2\n", ".env": None}
