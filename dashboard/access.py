@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from dashboard.models import Membership, Project, Scan, Team
+from dashboard.models import Finding, Membership, Project, Scan, Team, Triage
 
 
 def memberships(user) -> list[Membership]:
@@ -19,10 +19,17 @@ def memberships(user) -> list[Membership]:
     return list(Membership.objects.filter(user=user).select_related("team").order_by("team__name"))
 
 
+def request_memberships(request: HttpRequest) -> list[Membership]:
+    """The user's memberships, loaded once per request (views and base.html both need them)."""
+    if not hasattr(request, "_preflight_memberships"):
+        request._preflight_memberships = memberships(request.user)
+    return request._preflight_memberships
+
+
 def current_membership(request: HttpRequest) -> Membership | None:
     """The team the user is working in: the one chosen in the session, else their first."""
     chosen = request.session.get("team_id")
-    found = memberships(request.user)
+    found = request_memberships(request)
     return next((m for m in found if m.team_id == chosen), found[0] if found else None)
 
 
@@ -50,3 +57,15 @@ def get_scan_for_user(request: HttpRequest, scan_id: int, *, write: bool = False
 def get_team_for_user(request: HttpRequest, team_id: int, *, write: bool = False) -> tuple[Team, Membership]:
     team = get_object_or_404(Team, pk=team_id)
     return team, membership_for(request, team, write=write)
+
+
+def get_finding_for_user(request: HttpRequest, finding_id: int, *, write: bool = False) -> tuple[Finding, Membership]:
+    finding = get_object_or_404(
+        Finding.objects.select_related("scan__project__team").defer("scan__report"), pk=finding_id
+    )
+    return finding, membership_for(request, finding.scan.project.team, write=write)
+
+
+def get_triage_for_user(request: HttpRequest, triage_id: int, *, write: bool = False) -> tuple[Triage, Membership]:
+    mark = get_object_or_404(Triage.objects.select_related("project__team"), pk=triage_id)
+    return mark, membership_for(request, mark.project.team, write=write)

@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("dashboard.views.accounts_urls")),
     path("", include("dashboard.views.project_urls")),
     path("", include("dashboard.views.hook_urls")),
+    path("", include("dashboard.views.rules_triage_urls")),
 ]
