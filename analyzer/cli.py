@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from analyzer.engine import analyze
-from analyzer.formats import FORMATS, render
+from analyzer.formats import ENV_CONTRACT_FORMATS, FORMATS, render, render_env_contract
 from analyzer.platform import Platform, PlatformError
 from analyzer.report import Report, Severity
 from analyzer.rules import catalog
@@ -29,10 +29,17 @@ _RULE_ID = re.compile(r"PF\d{1,3}")
 
 _EPILOG = """\
 exit status:
-  0  no unsuppressed finding at or above --fail-on
+  0  no unsuppressed finding at or above --fail-on (always, with --env-contract)
   1  at least one such finding
   2  usage error (bad option, unreadable PATH or --platform file, unknown rule
      id) or an internal error of the analyzer
+
+environment contract:
+  --env-contract prints every environment variable the production path reads
+  instead of the findings: where it is read, what sets it in production
+  (--platform variables, the Dockerfile's ENV, the start command, Railway
+  itself) and what happens when it is unset. JSON reports and SARIF runs
+  always carry it (`env_contract`, `properties.envContract`).
 
 suppressing a finding:
   put `# preflight: ignore[PF303] reason` on the flagged line or the line above
@@ -86,12 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ignore", metavar="ID", nargs="+", action="extend", help="skip these rules or rule families")
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    parser.add_argument(
+        "--env-contract",
+        action="store_true",
+        help="print the environment variables the app reads instead of the findings (text or json)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.env_contract and args.format not in ENV_CONTRACT_FORMATS:
+        parser.error(f"--env-contract prints {' or '.join(ENV_CONTRACT_FORMATS)}, not {args.format}")
     root = _repository(parser, args.path)
     _check_app_root(parser, root, args.app_root)
     platform = _platform(parser, args.platform)
@@ -106,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
 
     color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    output = render(report, args.format, color=color)
+    output = render_env_contract(report, args.format) if args.env_contract else render(report, args.format, color=color)
     if args.output is None:
         sys.stdout.write(output)
     else:
@@ -114,7 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             Path(args.output).write_text(output, encoding="utf-8")
         except OSError as error:
             parser.error(f"cannot write {args.output}: {error.strerror}")
-    return exit_status(report, args.fail_on)
+    return 0 if args.env_contract else exit_status(report, args.fail_on)
 
 
 def exit_status(report: Report, fail_on: str) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from analyzer.envcontract import environment_contract
 from analyzer.platform import Platform
 from analyzer.project import Project
 from analyzer.report import Finding, Report
@@ -41,6 +42,7 @@ def analyze(
         skipped=sorted(project.files.skipped, key=lambda skip: skip.path),
         analyzer_version=__version__,
         app_root=project.app_root or ".",
+        env_contract=environment_contract(project),
     )
 
 

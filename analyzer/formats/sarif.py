@@ -49,6 +49,7 @@ def sarif_log(report: Report) -> dict:
             "verdict": report.verdict,
             "appRoot": report.app_root,
             "startCommand": report.start_command.as_dict() if report.start_command else None,
+            "envContract": list(report.env_contract),
         },
     }
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}

@@ -51,10 +51,53 @@ def render(report: Report, *, color: bool = False) -> str:
     lines.append(f"Flask apps:    {apps or 'none found'}")
     if report.app_root != ".":
         lines.append(f"app root:      {report.app_root}")
+    if report.env_contract:
+        lines.append(f"environment:   {_env_summary(report.env_contract)}")
     lines.append(f"skipped files: {len(report.skipped)}")
     verdict = report.verdict
     lines.append(f"verdict:       {paint(verdict, verdict)}, score {report.score}/100")
     return "\n".join(lines) + "\n"
+
+
+def render_env_contract(report: Report) -> str:
+    """`--env-contract`: one line per environment read, what sets it and what happens when it is unset."""
+    entries = report.env_contract
+    if not entries:
+        return "environment contract: the production path reads no environment variables\n"
+    names = {entry["name"] for entry in entries}
+    rows = [("variable", "read at", "set by", "when unset")]
+    for entry in entries:
+        where = f"{entry['path']}:{entry['line']}"
+        rows.append((entry["name"], where, _set_by(entry), entry["note"]))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    lines = [f"environment contract: {len(names)} variable(s), {len(entries)} read(s)"]
+    for name, where, set_by, note in rows:
+        lines.append(f"  {name.ljust(widths[0])}  {where.ljust(widths[1])}  {set_by.ljust(widths[2])}  {note}")
+    return "\n".join(lines) + "\n"
+
+
+def _set_by(entry: dict) -> str:
+    if entry["set_by"]:
+        return entry["set_by"]
+    if entry["missing"]:
+        return "missing"
+    # Required at startup, and the platform settings do not list the service's variables.
+    return "unknown" if entry["missing"] is None else "-"
+
+
+def _env_summary(entries: list[dict]) -> str:
+    names = sorted({entry["name"] for entry in entries})
+    required = sorted(
+        {
+            entry["name"]
+            for entry in entries
+            if entry["required"] and entry["at_startup"] and not entry["platform_managed"]
+        }
+    )
+    summary = f"{len(names)} variable(s) read"
+    if required:
+        summary += f", required at startup: {', '.join(required)}"
+    return summary + " (--env-contract lists them)"
 
 
 def _fix(finding: Finding) -> str:

@@ -14,6 +14,7 @@ never shown.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -68,18 +69,25 @@ class EnvUse:
         }
 
 
-def show_default(name: str, default: Value | None) -> str | None:
+# `scheme://user:password@host`: the password of a URL fallback is a secret whatever the variable's name.
+_URL_PASSWORD = re.compile(r"(://[^:/@\s'\"]*:)[^@\s'\"]+@")
+
+
+def show_default(name: str, default: Value | None, secret: bool = False) -> str | None:
+    """The fallback for display. `secret`: an outer read's name looked secret, so a literal at
+    the end of a chain (`os.getenv("SECRET_KEY", os.getenv("OLD", "lit"))`) is its value too."""
     if default is None:
         return None
+    secret = secret or is_secret_name(name)
     if isinstance(default, EnvValue):
-        inner = show_default(default.name, default.default)
+        inner = show_default(default.name, default.default, secret)
         return f"${default.name}" + (f" or {inner}" if inner is not None else "")
     if isinstance(default, Generated):
         return "(generated at import)"
     if isinstance(default, Known) and (default.value is None or isinstance(default.value, (str, bytes, int, float))):
-        if is_secret_name(name) and isinstance(default.value, (str, bytes)) and default.value:
+        if secret and isinstance(default.value, (str, bytes)) and default.value:
             return "(hidden)"
-        text = repr(default.value)
+        text = _URL_PASSWORD.sub(r"\1(hidden)@", repr(default.value))
         return text if len(text) <= 60 else text[:57] + "..."
     return "(computed)"
 

@@ -140,6 +140,7 @@ def test_select_and_ignore_choose_the_rules(repo, capsys):
         (("{root}", "--app-root", "../.."), "--app-root ../.. leaves the repository"),
         (("{root}", "--format", "html"), "invalid choice: 'html'"),
         (("{root}", "--fail-on", "critical"), "invalid choice: 'critical'"),
+        (("{root}", "--env-contract", "--format", "sarif"), "--env-contract prints text or json, not sarif"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(tmp_path, capsys, args, message):
@@ -207,6 +208,65 @@ def test_sarif_format_is_a_sarif_log(repo, capsys):
     log = json.loads(capsys.readouterr().out)
     assert log["version"] == "2.1.0"
     assert "PF101" in [result["ruleId"] for result in log["runs"][0]["results"]]
+
+
+# Reads SECRET_KEY at import, GREETING in a request handler, PORT from Railway; no Python pin (PF203).
+ENV_READS = {
+    **NO_START,
+    "Procfile": "web: gunicorn wsgi:app\n",
+    "wsgi.py": "import os\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+    "app.secret_key = os.environ['SECRET_KEY']\nPORT = int(os.environ.get('PORT', '8000'))\n\n\n"
+    "@app.route('/')\ndef index():\n    return os.environ['GREETING']\n",
+}
+
+
+def test_env_contract_prints_each_read_instead_of_the_findings(repo, tmp_path):
+    settings = tmp_path / "platform.json"
+    settings.write_text(json.dumps({"variables": ["DATABASE_URL"]}))
+    result = run_cli(repo(ENV_READS), "--env-contract", "--platform", settings, "--fail-on", "low")
+    assert result.returncode == 0, "printing the contract is not a check"
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0] == "environment contract: 3 variable(s), 3 read(s)"
+    assert lines[1].split() == ["variable", "read", "at", "set", "by", "when", "unset"]
+    rows = {line.split()[0]: line for line in lines[2:]}
+    assert sorted(rows) == ["GREETING", "PORT", "SECRET_KEY"]
+    assert rows["SECRET_KEY"].split()[1:3] == ["wsgi.py:5", "missing"]
+    assert rows["SECRET_KEY"].endswith("required at startup: the app raises `KeyError` at import when it is unset")
+    assert rows["PORT"].split()[1:3] == ["wsgi.py:6", "Railway"]
+    assert rows["GREETING"].split()[1:3] == ["wsgi.py:11", "-"]
+    assert "not at startup: the app boots without it" in rows["GREETING"]
+    assert "PF309" not in result.stdout
+
+
+def test_env_contract_says_unknown_without_platform_variables(repo, capsys):
+    code, out, _ = run_main(capsys, repo(ENV_READS), "--env-contract")
+    assert code == 0
+    (secret,) = [line for line in out.splitlines() if line.lstrip().startswith("SECRET_KEY")]
+    assert secret.split()[2] == "unknown"
+
+
+def test_env_contract_as_json_is_the_reports_array(repo, capsys):
+    root = repo(ENV_READS)
+    code, out, _ = run_main(capsys, root, "--env-contract", "--format", "json")
+    assert code == 0
+    entries = json.loads(out)
+    assert [entry["name"] for entry in entries] == ["GREETING", "PORT", "SECRET_KEY"]
+    _, report, _ = run_main(capsys, root, "--format", "json", "--fail-on", "never")
+    assert json.loads(report)["env_contract"] == entries
+
+
+def test_env_contract_of_a_repo_that_reads_nothing(repo, capsys):
+    code, out, _ = run_main(capsys, repo(CLEAN), "--env-contract")
+    assert (code, out) == (0, "environment contract: the production path reads no environment variables\n")
+
+
+def test_the_text_report_summarises_the_env_contract(repo, capsys):
+    _, out, _ = run_main(capsys, repo(ENV_READS), "--fail-on", "never")
+    assert (
+        "environment:   3 variable(s) read, required at startup: SECRET_KEY (--env-contract lists them)"
+        in out.splitlines()
+    )
 
 
 def test_output_writes_the_report_to_a_file(repo, tmp_path, capsys):

@@ -18,6 +18,7 @@ SCHEMA_DOC = Path(__file__).resolve().parents[2] / "docs" / "report-schema.md"
 
 APP = (
     "from flask import Flask\n\napp = Flask(__name__)\napp.run()  # preflight: ignore[PF103] only under python app.py\n"
+    "import os\n\nGREETING = os.environ.get('GREETING', 'hello')\n"
 )
 
 
@@ -39,7 +40,7 @@ def report_dict(tmp_path) -> dict:
     )
     os.symlink("/etc/hostname", root / "leak.txt")
     data = json.loads(json_format.render(analyze(root)))
-    assert data["start_command"] and data["apps"] and data["skipped"]
+    assert data["start_command"] and data["apps"] and data["skipped"] and data["env_contract"]
     assert any(f["suppressed"] for f in data["findings"]) and any(not f["suppressed"] for f in data["findings"])
     return data
 
@@ -76,7 +77,7 @@ def test_every_field_in_the_output_is_documented(report_dict):
     emitted = set(report_dict)
     for name in ("start_command",):
         emitted |= {f"{name}.{key}" for key in report_dict[name]}
-    for name in ("apps", "skipped", "findings"):
+    for name in ("apps", "skipped", "env_contract", "findings"):
         emitted |= {f"{name}[].{key}" for item in report_dict[name] for key in item}
     assert emitted <= documented, sorted(emitted - documented)
 
@@ -93,3 +94,11 @@ def test_suppressed_findings_keep_their_reason(report_dict):
     assert suppressed["rule"] == "PF103"
     assert suppressed["suppression_reason"] == "only under python app.py"
     assert suppressed["fingerprint"] and suppressed["path"] == "app.py" and suppressed["line"] == 4
+
+
+def test_the_env_contract_lists_each_read(report_dict):
+    (greeting,) = report_dict["env_contract"]
+    assert greeting["name"] == "GREETING"
+    assert (greeting["path"], greeting["line"]) == ("app.py", 7)
+    assert greeting["required"] is False and greeting["default"] == "'hello'"
+    assert greeting["missing"] is False and greeting["at_startup"] is True

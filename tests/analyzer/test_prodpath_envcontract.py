@@ -85,3 +85,18 @@ def test_the_report_form(repo):
         "MAIL_PASSWORD",
         "SECRET_KEY",
     ]
+
+
+def test_a_secret_default_is_hidden_at_the_end_of_a_chain_and_in_a_url(repo):
+    files = {
+        "Procfile": "web: gunicorn app:app\n",
+        "app.py": (
+            "import os\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+            "app.secret_key = os.environ.get('SECRET_KEY', os.environ.get('FALLBACK', 'chained-Zq81'))\n"
+            "DB = os.getenv('DATABASE_URL', 'postgresql://app:pw-Lk4@db.internal:5432/app')\n"
+        ),
+    }
+    reads = {use.name: use for use in Project(repo(files), ".", Platform()).production.env_reads}
+    assert reads["SECRET_KEY"].default == "$FALLBACK or (hidden)"
+    assert reads["FALLBACK"].default == "'chained-Zq81'", "read on its own, FALLBACK is not a secret name"
+    assert reads["DATABASE_URL"].default == "'postgresql://app:(hidden)@db.internal:5432/app'"

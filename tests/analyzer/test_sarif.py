@@ -37,6 +37,24 @@ def assert_valid(log: dict) -> None:
     assert not errors, errors
 
 
+ENV_CONTRACT = [
+    {
+        "name": "DATABASE_URL",
+        "required": True,
+        "default": None,
+        "path": "config.py",
+        "line": 9,
+        "function": None,
+        "at_startup": True,
+        "conditional": False,
+        "set_by": None,
+        "platform_managed": False,
+        "missing": True,
+        "note": "required at startup: the app raises `KeyError` at import when it is unset",
+    }
+]
+
+
 def _report(findings: list[Finding], app_root: str = ".") -> Report:
     return Report(
         findings=findings,
@@ -45,6 +63,7 @@ def _report(findings: list[Finding], app_root: str = ".") -> Report:
         skipped=[],
         analyzer_version=__version__,
         app_root=app_root,
+        env_contract=ENV_CONTRACT,
     )
 
 
@@ -70,8 +89,10 @@ def test_a_log_with_every_kind_of_finding_validates():
 
 
 def test_the_log_of_a_real_analysis_validates(tmp_path):
-    report = analyze(write_repo(tmp_path / "repo", {**LOCAL_BIND, "wsgi.py": "app.run()\n"}))
-    assert report.findings
+    files = {**LOCAL_BIND, "app.py": APP + "import os\nKEY = os.environ['SECRET_KEY']\n", "wsgi.py": "app.run()\n"}
+    report = analyze(write_repo(tmp_path / "repo", files), platform={"variables": []})
+    assert report.findings and report.env_contract
+    assert "PF309" in [finding.rule for finding in report.findings]
     assert_valid(sarif.sarif_log(report))
 
 
@@ -166,6 +187,13 @@ def test_the_run_carries_the_score_and_verdict():
     assert properties["verdict"] == "not ready"
     assert properties["score"] == 100 - 40 - 15 - 5 - 1
     assert properties["startCommand"]["source"] == "Procfile:1"
+
+
+def test_the_run_carries_the_env_contract(tmp_path):
+    assert sarif.sarif_log(_report([]))["runs"][0]["properties"]["envContract"] == ENV_CONTRACT
+    report = analyze(write_repo(tmp_path / "repo", {**LOCAL_BIND, "app.py": APP + "import os\nX = os.getenv('X')\n"}))
+    (entry,) = sarif.sarif_log(report)["runs"][0]["properties"]["envContract"]
+    assert entry == report.env_contract[0] and entry["name"] == "X"
 
 
 def test_the_schema_check_is_not_vacuous():
