@@ -193,19 +193,20 @@ def original_texts(project, paths) -> dict[str, str | None]:
     return texts
 
 
-def verify_fixes(project, findings: list[Finding], run_rules: Callable) -> tuple[str | None, str | None]:
+def verify_fixes(
+    project, findings: list[Finding], baseline: list[Finding], run_rules: Callable
+) -> tuple[str | None, str | None]:
     """Verify each finding's proposed fix, then their combination ("fix all").
+
+    `baseline` is what every rule reports on the unpatched tree; a patched tree
+    must report nothing outside it.
 
     Sets `patch`, `fix_title` and `fix_safety` on findings whose fix passes,
     `fix_problem` on the others, and returns (fix-all patch, why there is none).
     """
-    from analyzer.suppress import apply_suppressions
 
     def reanalyze(overlay: dict[str, bytes | None]) -> list[Finding]:
-        patched = project.derive(overlay)
-        after = run_rules(patched)
-        apply_suppressions(patched, after)
-        return after
+        return run_rules(project.derive(overlay))
 
     offered: list[tuple[Finding, Fix, list[Edit]]] = []
     for finding in findings:
@@ -217,7 +218,7 @@ def verify_fixes(project, findings: list[Finding], run_rules: Callable) -> tuple
         except UnicodeDecodeError:
             finding.fix_problem = "a file the fix changes is not UTF-8, so it is left alone"
             continue
-        result = verify(fix, [finding], findings, originals, reanalyze)
+        result = verify(fix, [finding], baseline, originals, reanalyze)
         if result.problem:
             finding.fix_problem = result.problem
             continue
@@ -239,5 +240,5 @@ def verify_fixes(project, findings: list[Finding], run_rules: Callable) -> tuple
         apply_edits(originals, edits),
         untrack=sorted({path for _, fix, _ in chosen for path in fix.untrack}),
     )
-    result = verify(combined, [finding for finding, _, _ in chosen], findings, originals, reanalyze)
+    result = verify(combined, [finding for finding, _, _ in chosen], baseline, originals, reanalyze)
     return result.patch, result.problem

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from analyzer.autofix import verify_fixes
 from analyzer.envcontract import environment_contract
 from analyzer.platform import Platform
 from analyzer.project import Project
@@ -21,6 +22,7 @@ def analyze(
     *,
     select: Iterable[str] | None = None,
     ignore: Iterable[str] | None = None,
+    fixes: bool = True,
 ) -> Report:
     """Analyze the repository at `path` and return its report. Never runs repo code."""
     root = Path(path)
@@ -30,10 +32,12 @@ def analyze(
         platform = Platform.from_dict(platform)
     project = Project(root, app_root, platform)
     chosen = _chosen_rules(select, ignore)
-    findings: list[Finding] = []
-    for rule_class in chosen:
-        findings.extend(rule_class().check(project))
-    apply_suppressions(project, findings)
+    findings = _run_rules(project, chosen)
+    fix_all, fix_all_problem = None, None
+    if fixes and any(finding.fix is not None for finding in findings):
+        everything = catalog().rules
+        baseline = findings if len(chosen) == len(everything) else _run_rules(project, everything)
+        fix_all, fix_all_problem = verify_fixes(project, findings, baseline, lambda p: _run_rules(p, everything))
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.path or "", f.line or 0))
     return Report(
         findings=findings,
@@ -43,7 +47,18 @@ def analyze(
         analyzer_version=__version__,
         app_root=project.app_root or ".",
         env_contract=environment_contract(project),
+        fix_all_patch=fix_all,
+        fix_all_problem=fix_all_problem,
     )
+
+
+def _run_rules(project: Project, rules) -> list[Finding]:
+    """Every finding of the given rules, with inline suppressions applied."""
+    findings: list[Finding] = []
+    for rule_class in rules:
+        findings.extend(rule_class().check(project))
+    apply_suppressions(project, findings)
+    return findings
 
 
 def _chosen_rules(select: Iterable[str] | None, ignore: Iterable[str] | None):

@@ -173,6 +173,7 @@ class Report:
     app_root: str = "."
     env_contract: list[dict] = field(default_factory=list)
     fix_all_patch: str | None = None
+    fix_all_problem: str | None = None  # why there is no fix-all patch although fixes exist
 
     @property
     def score(self) -> int:
@@ -198,4 +199,5 @@ class Report:
             "env_contract": list(self.env_contract),
             "findings": [finding.as_dict() for finding in self.findings],
             "fix_all_patch": self.fix_all_patch,
+            "fix_all_unavailable": self.fix_all_problem,
         }

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.autofix import Fix
 from analyzer.deps import SERVER_PACKAGES, Manifest, Manifests
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
@@ -87,11 +88,7 @@ class ServerNotDeclared(Rule):
             subject=f"{server} not declared",
         )
         if primary is not None and primary.kind == "requirements" and primary.path.endswith("requirements.txt"):
-            patch = _append_line_patch(project, primary.path, packages[0])
-            if patch is not None:
-                finding.patch = patch
-                finding.fix_title = f"Add `{packages[0]}` to {primary.path}"
-                finding.fix_safety = "Adds the server unpinned; pin it to the version you test with."
+            finding.fix = _append_requirement(project, primary.path, packages[0])
         yield finding
 
     VALID = [
@@ -278,29 +275,20 @@ def _elsewhere(manifests: Manifests, packages: tuple[str, ...]) -> str:
     return ""
 
 
-def _append_line_patch(project: Project, path: str, line: str) -> str | None:
-    """A unified diff that appends `line` to a UTF-8 requirements file; None for other encodings."""
+def _append_requirement(project: Project, path: str, name: str) -> Fix | None:
+    """Append the server to a UTF-8 requirements file, keeping its line endings; None for other encodings."""
     data = project.raw(path)
-    if data is None:
-        return None
     try:
-        text = data.decode("utf-8")
+        text = data.decode("utf-8") if data is not None else None
     except UnicodeDecodeError:
         return None
-    if text.startswith("\ufeff"):
+    if text is None or text.startswith("\ufeff"):
         return None
-    lines = text.splitlines(keepends=True)
-    header = f"--- a/{path}\n+++ b/{path}\n"
-    if not lines:
-        return header + f"@@ -0,0 +1 @@\n+{line}\n"
-    newline = "\r\n" if lines[-1].endswith("\r\n") or (len(lines) > 1 and lines[-2].endswith("\r\n")) else "\n"
-    context = lines[-3:]
-    start = len(lines) - len(context) + 1
-    body = []
-    if lines[-1].endswith("\n"):
-        body = [f" {c}" for c in context]
-        body.append(f"+{line}{newline}")
-        return header + f"@@ -{start},{len(context)} +{start},{len(context) + 1} @@\n" + "".join(body)
-    body = [f" {c}" for c in context[:-1]]
-    body += [f"-{context[-1]}\n", "\\ No newline at end of file\n", f"+{context[-1]}{newline}", f"+{line}{newline}"]
-    return header + f"@@ -{start},{len(context)} +{start},{len(context) + 1} @@\n" + "".join(body)
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith(("\n", "\r")):
+        text += newline
+    return Fix(
+        f"Add `{name}` to {path}",
+        "Adds the server unpinned; pin it to the version you test with.",
+        {path: f"{text}{name}{newline}"},
+    )
