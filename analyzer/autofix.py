@@ -223,7 +223,8 @@ def verify_fixes(
             finding.fix_problem = result.problem
             continue
         finding.patch, finding.fix_title, finding.fix_safety = result.patch, fix.title, fix.safety
-        offered.append((finding, fix, minimal_edits(originals, fix)))
+        finding.fix_edits = minimal_edits(originals, fix)
+        offered.append((finding, fix, finding.fix_edits))
     if not offered:
         return None, None
     chosen: list[tuple[Finding, Fix, list[Edit]]] = []
@@ -242,3 +243,21 @@ def verify_fixes(
     )
     result = verify(combined, [finding for finding, _, _ in chosen], baseline, originals, reanalyze)
     return result.patch, result.problem
+
+
+class PatchError(Exception):
+    """`git apply` refused the patch; the message is git's reason."""
+
+
+def apply_patch(root: Path, patch: str) -> list[str]:
+    """Apply a verified patch to the working tree with `git apply`; the files it changed."""
+    git = shutil.which("git")
+    if git is None:
+        raise PatchError("git is not installed")
+    changed = subprocess.run(
+        [git, "apply", "--numstat", "-"], input=patch.encode(), cwd=root, capture_output=True, timeout=60
+    )
+    result = subprocess.run([git, "apply", "-"], input=patch.encode(), cwd=root, capture_output=True, timeout=60)
+    if result.returncode != 0:
+        raise PatchError("git apply refused the patch: " + result.stderr.decode("utf-8", "replace").strip())
+    return [line.split("\t", 2)[2] for line in changed.stdout.decode().splitlines() if line.count("\t") >= 2]

@@ -10,11 +10,13 @@ import argparse
 import json
 import os
 import re
+import subprocess
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from analyzer.autofix import PatchError, apply_patch
 from analyzer.engine import analyze
 from analyzer.formats import ENV_CONTRACT_FORMATS, FORMATS, render, render_env_contract
 from analyzer.platform import Platform, PlatformError
@@ -98,6 +100,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print the environment variables the app reads instead of the findings (text or json)",
     )
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the verified patches as one diff that `git apply` accepts, instead of the report",
+    )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the verified patches to PATH, print what changed, then report what is left",
+    )
+    parser.add_argument("--force", action="store_true", help="with --fix: apply even when the git tree has changes")
     return parser
 
 
@@ -106,8 +119,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.env_contract and args.format not in ENV_CONTRACT_FORMATS:
         parser.error(f"--env-contract prints {' or '.join(ENV_CONTRACT_FORMATS)}, not {args.format}")
+    if args.diff and (args.fix or args.env_contract):
+        parser.error("--diff cannot be combined with --fix or --env-contract")
     root = _repository(parser, args.path)
     _check_app_root(parser, root, args.app_root)
+    if args.fix and not args.force:
+        refusal = dirty_tree_refusal(root)
+        if refusal:
+            parser.error(refusal)
     platform = _platform(parser, args.platform)
     select = _rule_ids(parser, "--select", args.select)
     ignore = _rule_ids(parser, "--ignore", args.ignore)
@@ -119,6 +138,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{parser.prog}: internal error while analyzing {args.path}", file=sys.stderr)
         return USAGE_ERROR
 
+    if args.diff:
+        for finding in report.findings:
+            if finding.patch:
+                print(f"{finding.rule} {finding.location}: {finding.fix_title}", file=sys.stderr)
+        sys.stdout.write(report.fix_all_patch or "")
+        return 0
+    if args.fix:
+        if not report.fix_all_patch:
+            print("nothing to fix: no finding has a verified patch", file=sys.stderr)
+        else:
+            try:
+                changed = apply_patch(root, report.fix_all_patch)
+            except PatchError as error:
+                print(f"{parser.prog}: {error}", file=sys.stderr)
+                return USAGE_ERROR
+            print("fixed:", file=sys.stderr)
+            for finding in report.findings:
+                if finding.patch:
+                    print(f"  {finding.rule} {finding.location}: {finding.fix_title}", file=sys.stderr)
+                    if finding.fix_safety:
+                        print(f"      {finding.fix_safety}", file=sys.stderr)
+            print("changed files: " + ", ".join(changed), file=sys.stderr)
+            report = analyze(root, app_root=args.app_root, platform=platform, select=select, ignore=ignore)
+
     color = args.output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     output = render_env_contract(report, args.format) if args.env_contract else render(report, args.format, color=color)
     if args.output is None:
@@ -129,6 +172,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as error:
             parser.error(f"cannot write {args.output}: {error.strerror}")
     return 0 if args.env_contract else exit_status(report, args.fail_on)
+
+
+def dirty_tree_refusal(root: Path) -> str | None:
+    """Why --fix must not write to this folder without --force, or None when it may."""
+    try:
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=root, capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "cannot run git to check for uncommitted changes; use --force to apply anyway"
+    if status.returncode != 0:
+        return f"{root} is not a git work tree, so --fix could not be undone; use --force to apply anyway"
+    if status.stdout.strip():
+        return "the git tree has uncommitted changes; commit or stash them first, or use --force"
+    return None
 
 
 def exit_status(report: Report, fail_on: str) -> int:

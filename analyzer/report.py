@@ -55,6 +55,7 @@ class Finding:
     # The rule's proposed fix (analyzer.autofix.Fix); it becomes `patch` only once verified.
     fix: object | None = field(default=None, repr=False, compare=False)
     fix_problem: str | None = None  # why a proposed fix is not offered
+    fix_edits: list = field(default_factory=list, repr=False, compare=False)  # the verified fix, for SARIF
 
     @property
     def fingerprint(self) -> str:

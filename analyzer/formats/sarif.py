@@ -82,7 +82,28 @@ def _result(finding: Finding, rule_index: dict[str, int], app_root: str) -> dict
     }
     if finding.suppressed:
         result["suppressions"] = [{"kind": "inSource", "justification": finding.suppression_reason or ""}]
+    if finding.patch and finding.fix_edits:
+        result["fixes"] = [_fix(finding)]
     return result
+
+
+def _fix(finding: Finding) -> dict:
+    """The verified patch as SARIF replacements, by character offsets into the original files."""
+    changes: dict[str, list[dict]] = {}
+    for edit in finding.fix_edits:
+        changes.setdefault(edit.path, []).append(
+            {
+                "deletedRegion": {"charOffset": edit.start, "charLength": edit.end - edit.start},
+                "insertedContent": {"text": edit.text},
+            }
+        )
+    return {
+        "description": {"text": finding.fix_title or "Apply the verified patch"},
+        "artifactChanges": [
+            {"artifactLocation": {"uri": quote(path, safe="/")}, "replacements": replacements}
+            for path, replacements in sorted(changes.items())
+        ],
+    }
 
 
 def _location(finding: Finding, app_root: str) -> dict:

@@ -200,3 +200,26 @@ def test_the_schema_check_is_not_vacuous():
     log = sarif.sarif_log(_report(EVERY_SHAPE))
     log["runs"][0]["results"][0]["level"] = "critical"
     assert list(validator().iter_errors(log))
+
+
+def test_it_carries_verified_patches_as_fixes(tmp_path):
+    from analyzer import analyze
+    from analyzer.formats.sarif import render as render_sarif
+    from tests.analyzer.conftest import write_repo
+
+    root = write_repo(
+        tmp_path / "fixable",
+        {
+            "Procfile": "web: gunicorn app:app\n",
+            "requirements.txt": "flask==3.0.3",
+            "app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
+        },
+    )
+    log = json.loads(render_sarif(analyze(root, select=["PF202"])))
+    (result,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == "PF202"]
+    (change,) = result["fixes"][0]["artifactChanges"]
+    assert change["artifactLocation"]["uri"] == "requirements.txt"
+    replacement = change["replacements"][0]
+    assert replacement["deletedRegion"] == {"charOffset": len("flask==3.0.3"), "charLength": 0}
+    assert replacement["insertedContent"]["text"] == "\ngunicorn\n"
+    validator().validate(log)
