@@ -9,6 +9,7 @@ from analyzer.autofix import verify_fixes
 from analyzer.envcontract import environment_contract
 from analyzer.platform import Platform
 from analyzer.project import Project
+from analyzer.redact import redact_findings
 from analyzer.report import Finding, Report
 from analyzer.rules import catalog
 from analyzer.suppress import apply_suppressions
@@ -39,6 +40,8 @@ def analyze(
         baseline = findings if len(chosen) == len(everything) else _run_rules(project, everything)
         fix_all, fix_all_problem = verify_fixes(project, findings, baseline, lambda p: _run_rules(p, everything))
     findings.sort(key=lambda f: (-f.severity.rank, f.rule, f.path or "", f.line or 0))
+    env_contract = environment_contract(project)
+    redact_findings(project, findings, env_contract)
     return Report(
         findings=findings,
         start_command=project.start_command,
@@ -46,7 +49,7 @@ def analyze(
         skipped=sorted(project.files.skipped, key=lambda skip: skip.path),
         analyzer_version=__version__,
         app_root=project.app_root or ".",
-        env_contract=environment_contract(project),
+        env_contract=env_contract,
         fix_all_patch=fix_all,
         fix_all_problem=fix_all_problem,
     )
