@@ -150,8 +150,14 @@ class Scan(models.Model):
     verdict = models.CharField(max_length=20, blank=True)
     counts = models.JSONField(default=dict, blank=True)  # severity -> unsuppressed findings
     report = models.JSONField(null=True, blank=True)  # the analyzer's JSON, minus findings
+    # The app root and platform settings it ran with: a result is reused only for the same commit and inputs.
+    inputs = models.JSONField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
     reused_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # How many times a worker claimed it: a redelivered message re-claims a scan whose worker died, a few times.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # When its message was last sent (None: at creation); a scan left queued long after is sent again.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

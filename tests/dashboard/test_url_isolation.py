@@ -34,6 +34,7 @@ PUBLIC = {
     "healthz": "the platform's health check",
     "rules": "catalog, not team data",
     "rule": "catalog, not team data",
+    "badge": "the unguessable, revocable badge token is the credential; it shows only verdict and score",
 }
 PUBLIC_NAMESPACES = {"admin": "Django admin: staff only, with its own permission checks"}
 
