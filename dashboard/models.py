@@ -201,6 +201,8 @@ class Finding(models.Model):
     patch = models.TextField(blank=True)
     fix_title = models.CharField(max_length=300, blank=True)
     fix_safety = models.TextField(blank=True)
+    fix_unavailable = models.CharField(max_length=500, blank=True)  # why the rule's fix was not offered
+    fix_edits = models.JSONField(default=list, blank=True)  # [path, start, end, text]: SARIF `fixes`
     suppressed = models.BooleanField(default=False)
     suppression_reason = models.CharField(max_length=500, blank=True)
     excerpt = models.JSONField(default=list, blank=True)  # [[line number, text], ...] around the line

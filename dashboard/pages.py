@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from analyzer.autofix import Edit
 from analyzer.report import Finding as AnalyzerFinding
 from analyzer.report import FlaskApp, Report, Severity, Skipped, StartCommand
 from analyzer.rules import catalog
@@ -450,6 +451,8 @@ def _analyzer_finding(row: Finding) -> AnalyzerFinding:
         patch=row.patch or None,
         fix_title=row.fix_title or None,
         fix_safety=row.fix_safety or None,
+        fix_problem=row.fix_unavailable or None,
+        fix_edits=[Edit(*edit) for edit in row.fix_edits or []],
         suppressed=row.suppressed,
         suppression_reason=row.suppression_reason or None,
         stored_fingerprint=row.fingerprint,

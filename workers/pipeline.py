@@ -221,6 +221,8 @@ def finding_rows(report: Report, folder: Path) -> list[Finding]:
             patch=finding.patch or "",
             fix_title=(finding.fix_title or "")[:300],
             fix_safety=finding.fix_safety or "",
+            fix_unavailable=(finding.fix_problem or "")[:500],
+            fix_edits=[[edit.path, edit.start, edit.end, edit.text] for edit in finding.fix_edits],
             suppressed=finding.suppressed,
             suppression_reason=(finding.suppression_reason or "")[:500],
             excerpt=excerpt(folder, finding.path, finding.line),
