@@ -2,9 +2,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from analyzer.autofix import Fix
+from analyzer.fixes.deployfiles import append_line, shell_word, utf8_text
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
+from analyzer.rules.pf102_wsgi_target_unresolved import candidate_targets
 
 
 class NoStartCommand(Rule):
@@ -37,8 +40,10 @@ class NoStartCommand(Rule):
     Add a Procfile whose `web` process runs gunicorn on the Flask app the analyzer found.
 
     ## Fix safety
-    The created Procfile names the app the analyzer found; when the repository
-    holds several apps, check that it picked the one you deploy.
+    The autofix is offered only when the analyzer found exactly one Flask app (or
+    factory) in the app root: it writes `web: gunicorn MODULE:APP` to the
+    Procfile and, when gunicorn is not declared, appends it unpinned to
+    requirements.txt; pin it to the version you test with.
 
     ## References
     - Railway: Start command, config as code (`deploy.startCommand`)
@@ -58,10 +63,12 @@ class NoStartCommand(Rule):
             hint = f"; the Flask app found is `{apps[0].target}` ({apps[0].path}:{apps[0].line})"
         else:
             hint = "; no Flask app was found either"
-        yield self.finding(
+        finding = self.finding(
             f"Railway finds no start command: no Procfile, railway config, Dockerfile CMD or Railpack entry file{hint}",
             subject="no start command",
         )
+        finding.fix = _procfile_fix(project)
+        yield finding
 
     VALID = [
         Example({"Procfile": "web: gunicorn app:app\n", "app.py": "from flask import Flask\napp = Flask(__name__)\n"}),
@@ -93,19 +100,48 @@ class NoStartCommand(Rule):
         Example(
             {"wsgi.py": "from flask import Flask\napp = Flask(__name__)\n", "requirements.txt": "flask\ngunicorn\n"},
             expect="`wsgi:app`",
+            fixed={"Procfile": "web: gunicorn wsgi:app\n"},
         ),
         Example(
             {
                 "myapp/__init__.py": (
                     "from flask import Flask as F\n\ndef create_app():\n    app = F(__name__)\n    return app\n"
                 ),
-                "requirements.txt": "flask\n",
+                "requirements.txt": "flask",
             },
             expect="`myapp:create_app()`",
+            fixed={"Procfile": "web: gunicorn 'myapp:create_app()'\n", "requirements.txt": "flask\ngunicorn\n"},
+            note="a factory is quoted for the shell; requirements.txt has no final newline",
         ),
         Example(
-            {"Procfile": "# no processes yet\n", "app.py": "import flask\napp = flask.Flask(__name__)\n"},
-            note="a Procfile with no entries gives no command",
+            {
+                "Procfile": "# processes\r\n# web: to do\r\n",
+                "wsgi.py": "import flask\napp = flask.Flask(__name__)\n",
+                "requirements.txt": "Flask==3.1.0\r\ngunicorn==23.0.0\r\n",
+            },
+            note="a Procfile with no entries gives no command; CRLF kept",
+            fixed={"Procfile": "# processes\r\n# web: to do\r\nweb: gunicorn wsgi:app\r\n"},
+        ),
+        Example(
+            {
+                "wsgi.py": "from shop import create_app\n\napp = create_app()\n",
+                "shop/__init__.py": (
+                    "from flask import Flask\n\n\ndef create_app(config=None):\n"
+                    "    app = Flask(__name__)\n    return app\n"
+                ),
+                "requirements.txt": "flask\n",
+            },
+            expect="no Procfile",
+            fixed={"Procfile": "web: gunicorn wsgi:app\n", "requirements.txt": "flask\ngunicorn\n"},
+            note="wsgi.py calling the factory is the app to serve",
+        ),
+        Example(
+            {
+                "api/service/web.py": "from flask import Flask\napp = Flask(__name__)\n",
+                "api/requirements.txt": "flask\ngunicorn\n",
+            },
+            app_root="api",
+            fixed={"api/Procfile": "web: gunicorn service.web:app\n"},
         ),
         Example(
             {"main.py": "from flask import Flask\napp = Flask(__name__)\n", "requirements.txt": "django\n"},
@@ -113,3 +149,31 @@ class NoStartCommand(Rule):
         ),
         Example({"README.md": "# nothing to run\n"}),
     ]
+
+
+def _procfile_fix(project: Project) -> Fix | None:
+    """A Procfile `web` entry serving the one Flask app found, plus gunicorn in requirements.txt when missing."""
+    targets = candidate_targets(project, ".")
+    if len(targets) != 1:
+        return None
+    target = targets[0]
+    path = project.app_path("Procfile")
+    line = f"web: gunicorn {shell_word(target)}"
+    if path in project.files.paths:
+        existing = utf8_text(project, path)
+        if existing is None:
+            return None
+        changes = {path: append_line(existing, line)}
+    else:
+        changes = {path: line + "\n"}
+    safety = "The Procfile serves the only Flask app found; check it is the one you deploy."
+    manifests = project.manifests
+    if manifests.installed and not manifests.declares("gunicorn"):
+        requirements = project.app_path("requirements.txt")
+        primary = manifests.primary
+        text = utf8_text(project, requirements) if primary is not None and primary.path == requirements else None
+        if text is None or text.startswith("\ufeff"):
+            return None  # gunicorn belongs in a manifest this fix does not edit (PF202 says where)
+        changes[requirements] = append_line(text, "gunicorn")
+        safety += " gunicorn is added unpinned to requirements.txt; pin it to the version you test with."
+    return Fix(f"Add a Procfile: `web: gunicorn {target}`", safety, changes)

@@ -2,6 +2,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
+from analyzer.autofix import Fix
+from analyzer.fixes.deployfiles import Command, append_line, apply_edits, command_spans, shell_word, utf8_text
 from analyzer.project import Project
 from analyzer.pysource import module_name_for
 from analyzer.report import Finding, Severity
@@ -13,17 +17,42 @@ FACTORY = "from flask import Flask\n\n\ndef create_app():\n    app = Flask(__nam
 
 
 def candidate_targets(project: Project, cwd: str) -> list[str]:
-    """Targets of the Flask apps found, written as importable from `cwd`."""
+    """Targets of the Flask apps found, written as importable from `cwd`.
+
+    A factory that a module already calls at module level (`app = create_app()` in
+    wsgi.py) is represented by that module's app; a factory whose parameters need
+    arguments cannot be a `module:factory()` target.
+    """
     root = project.app_path(cwd)
+    sites = project.discovery.apps
+    called = {_called_name(site.call) for site in sites if site.app.kind == "app"}
     targets = []
-    for site in project.discovery.apps:
+    for site in sites:
         path = site.app.path
         if root and not path.startswith(root + "/"):
+            continue
+        if site.app.kind == "factory" and (site.app.name in called or not _callable_bare(site.function)):
             continue
         module = module_name_for(path, root)
         name = f"{site.app.name}()" if site.app.kind == "factory" else site.app.name
         targets.append(f"{module}:{name}")
     return targets
+
+
+def _called_name(call: cst.Call) -> str | None:
+    func = call.func
+    if isinstance(func, cst.Attribute):
+        return func.attr.value
+    return func.value if isinstance(func, cst.Name) else None
+
+
+def _callable_bare(function: cst.FunctionDef | None) -> bool:
+    """True when the function can be called with no arguments."""
+    if function is None:
+        return False
+    params = function.params
+    required = [p for p in (*params.posonly_params, *params.params) if p.default is None]
+    return not required and not any(p.default is None for p in params.kwonly_params)
 
 
 class WsgiTargetUnresolved(Rule):
@@ -55,6 +84,12 @@ class WsgiTargetUnresolved(Rule):
 
     ## How to fix
     Point the command at the module and attribute that exist, or call the factory with `module:create_app()`.
+
+    ## Fix safety
+    The autofix is offered only when exactly one Flask app (or factory) fits: it
+    rewrites the target where it is written (Procfile, railway config, Dockerfile,
+    start script, `gunicorn.conf.py`), or, for Railpack's inferred `main:app`,
+    adds a Procfile. Check that the app it names is the one you deploy.
 
     ## References
     - gunicorn: `gunicorn.util.import_app`, settings `chdir`, `pythonpath`, `wsgi_app`
@@ -92,12 +127,15 @@ class WsgiTargetUnresolved(Rule):
             path, line = project.app_path("gunicorn.conf.py"), int(served.origin.rsplit(":", 1)[1])
         if start.kind == "inferred":
             origin = "Railpack's inferred command"
-        yield self.finding(
+        finding = self.finding(
             f"{origin} runs `{served.spec}` but {target.problem}{hint}",
             path,
             line,
             subject=served.spec,
         )
+        if len(candidates) == 1:
+            finding.fix = _target_fix(project, served, candidates[0])
+        yield finding
 
     VALID = [
         Example({"Procfile": "web: gunicorn app:app\n", "app.py": FLASK_APP}),
@@ -135,25 +173,59 @@ class WsgiTargetUnresolved(Rule):
     INVALID = [
         Example(
             {
-                "Procfile": "web: gunicorn wsgi:app\n",
+                "Procfile": "web: gunicorn wsgi:app --workers 2  # serve wsgi:app\r\nworker: rq worker\r\n",
                 "wsgi.py": "from flask import Flask\napplication = Flask(__name__)\n",
             },
             expect="binds no `app`",
+            fixed={"Procfile": "web: gunicorn wsgi:application --workers 2  # serve wsgi:app\r\nworker: rq worker\r\n"},
+            note="CRLF and the comment on the line are kept",
         ),
         Example(
             {"requirements.txt": "flask\ngunicorn\n", "app.py": FLASK_APP},
             expect="use `app:app`",
             note="Railpack infers main:app even when the file is app.py",
+            fixed={"Procfile": "web: gunicorn app:app\n"},
         ),
-        Example({"Procfile": "web: gunicorn 'app:app()'\n", "app.py": FLASK_APP}, expect="not a function"),
-        Example({"Procfile": "web: gunicorn server:app\n", "backend/server.py": FLASK_APP}, expect="server.py"),
+        Example(
+            {"Procfile": "web: gunicorn 'app:app()'\n", "app.py": FLASK_APP},
+            expect="not a function",
+            fixed={"Procfile": "web: gunicorn app:app\n"},
+        ),
+        Example(
+            {"Procfile": "web: gunicorn server:app\n", "backend/server.py": FLASK_APP},
+            expect="server.py",
+            fixed={"Procfile": "web: gunicorn backend.server:app\n"},
+        ),
         Example(
             {"railway.toml": '[deploy]\nstartCommand = "gunicorn app.wsgi:app"\n', "app/main.py": FLASK_APP},
             expect="app/wsgi.py",
+            fixed={"railway.toml": '[deploy]\nstartCommand = "gunicorn app.main:app"\n'},
         ),
         Example(
-            {"Procfile": "web: gunicorn\n", "gunicorn.conf.py": "wsgi_app = 'web:app'\n", "app.py": FLASK_APP},
+            {
+                "railway.json": (
+                    '{\n  "$schema": "https://railway.com/railway.schema.json",\n  "deploy": {\n'
+                    '    "startCommand": "gunicorn --workers 2 main:app",\n    "healthcheckPath": "/"\n  }\n}\n'
+                ),
+                "shop/__init__.py": FACTORY,
+            },
+            expect="`main.py` not found",
+            fixed={
+                "railway.json": (
+                    '{\n  "$schema": "https://railway.com/railway.schema.json",\n  "deploy": {\n'
+                    '    "startCommand": "gunicorn --workers 2 \'shop:create_app()\'",\n    "healthcheckPath": "/"\n  }\n}\n'
+                )
+            },
+            note="a factory target is quoted for the shell inside the JSON string",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn\n",
+                "gunicorn.conf.py": "wsgi_app = 'web:app'  # the app\n",
+                "app.py": FLASK_APP,
+            },
             expect="gunicorn.conf.py",
+            fixed={"gunicorn.conf.py": "wsgi_app = 'app:app'  # the app\n"},
         ),
         Example(
             {
@@ -161,5 +233,90 @@ class WsgiTargetUnresolved(Rule):
                 "shop.py": FLASK_APP,
             },
             expect="binds no `make_app`",
+            fixed={"Dockerfile": 'FROM python:3.12\nCMD ["waitress-serve", "shop:app"]\n'},
+        ),
+        Example(
+            {
+                "Dockerfile": "FROM python:3.12-slim\nCOPY . /app\nCMD gunicorn --bind 0.0.0.0:$PORT \\\n    run:app\n",
+                "shop/__init__.py": FACTORY,
+                "wsgi.py": "from shop import create_app\n\napp = create_app()\n",
+            },
+            expect="`run.py` not found",
+            fixed={
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nCOPY . /app\nCMD gunicorn --bind 0.0.0.0:$PORT \\\n    wsgi:app\n"
+                )
+            },
+            note="a continued CMD; the module calling the factory is the one candidate",
         ),
     ]
+
+
+def _target_fix(project: Project, served, candidate: str) -> Fix | None:
+    start, run = project.start_command, served.run
+    title = f"Use `{candidate}`"
+    safety = "The new target is the only Flask app found that fits; check it is the one you deploy."
+    if served.origin.startswith("gunicorn.conf.py"):
+        changes = _conf_wsgi_app(project, served.spec, candidate)
+        return Fix(title, safety, changes) if changes else None
+    if start.kind == "inferred":
+        path = project.app_path("Procfile")
+        line = f"web: gunicorn {shell_word(candidate)}"
+        existing = utf8_text(project, path) if path in project.files.paths else ""
+        if existing is None:
+            return None
+        safety = "Railpack's inferred command cannot be edited, so a Procfile names the app; " + safety
+        return Fix(f"Add a Procfile: `{line}`", safety, {path: append_line(existing, line)})
+    command = Command(project, command_spans(project, start, run))
+    if not command.spans:
+        return None
+    written, new = run.target, candidate
+    edits = []
+    factory = candidate.endswith("()")
+    if run.kind == "waitress" and "--call" in run.argv:
+        if factory:
+            new = candidate[:-2]
+        else:
+            edits.append(command.remove_word("--call"))
+    elif run.kind != "gunicorn" and factory:
+        return None
+    edits.append(command.replace_word(written, new) if written else None)
+    if None in edits:
+        return None
+    changes = apply_edits(project, edits)
+    return Fix(title, safety, changes) if changes else None
+
+
+def _conf_wsgi_app(project: Project, old: str, new: str) -> dict[str, str] | None:
+    """gunicorn.conf.py with the string of its `wsgi_app = "..."` replaced, quotes kept."""
+    path = project.app_path("gunicorn.conf.py")
+    text = utf8_text(project, path)
+    if text is None:
+        return None
+    module = cst.parse_module(text)
+
+    class Rewrite(cst.CSTTransformer):
+        def __init__(self) -> None:
+            super().__init__()
+            self.changed = False
+
+        def leave_Assign(self, original: cst.Assign, updated: cst.Assign) -> cst.Assign:
+            target = updated.targets[0].target
+            value = updated.value
+            if (
+                len(updated.targets) == 1
+                and isinstance(target, cst.Name)
+                and target.value == "wsgi_app"
+                and isinstance(value, cst.SimpleString)
+                and value.evaluated_value == old
+                and value.quote not in new
+            ):
+                self.changed = True
+                return updated.with_changes(
+                    value=value.with_changes(value=f"{value.prefix}{value.quote}{new}{value.quote}")
+                )
+            return updated
+
+    rewrite = Rewrite()
+    rewritten = module.visit(rewrite)
+    return {path: rewritten.code} if rewrite.changed else None

@@ -1,0 +1,1 @@
+"""Shared helpers that autofixes build their edits with."""
