@@ -4,9 +4,12 @@ from collections.abc import Iterator
 
 from analyzer.autofix import Fix
 from analyzer.deps import SERVER_PACKAGES, Manifest, Manifests
+from analyzer.fixes.deployfiles import shell_word
+from analyzer.fixes.manifests import declare
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
+from analyzer.rules.pf102_wsgi_target_unresolved import candidate_targets
 
 APP = "from flask import Flask\n\napp = Flask(__name__)\n"
 
@@ -48,7 +51,14 @@ class ServerNotDeclared(Rule):
     Declare the server in the manifest the build installs (requirements.txt, the main dependencies of pyproject.toml, the Pipfile's `[packages]`).
 
     ## Fix safety
-    The autofix appends the server, unpinned, to requirements.txt; pin it to the version you test with.
+    The autofix declares the server unpinned (`gunicorn` in requirements.txt
+    or `[project] dependencies`, `gunicorn = "*"` for Poetry and the Pipfile):
+    pin it to the version you test with. After a change to pyproject.toml or
+    the Pipfile, update the lock file (`poetry lock`, `uv lock`, `pipenv
+    lock`): the build refuses a stale one. When Railpack fell back to
+    `python app.py`, the fix also adds a Procfile naming the one Flask app
+    found, since Railpack would otherwise run `gunicorn main:app`. A UTF-16
+    requirements file is left alone.
 
     ## References
     - Railpack: Python provider, start command inference
@@ -87,8 +97,9 @@ class ServerNotDeclared(Rule):
             primary.path if primary is not None else manifests.dockerfile_path,
             subject=f"{server} not declared",
         )
-        if primary is not None and primary.kind == "requirements" and primary.path.endswith("requirements.txt"):
-            finding.fix = _append_requirement(project, primary.path, packages[0])
+        finding.fix = _declare_fix(project, packages[0])
+        if inferred_fallback and finding.fix is not None:
+            finding.fix = _with_procfile(project, finding.fix)
         yield finding
 
     VALID = [
@@ -193,6 +204,13 @@ class ServerNotDeclared(Rule):
                 "shop/wsgi.py": APP,
             },
             expect="[tool.poetry.group.dev.dependencies]",
+            fixed={
+                "pyproject.toml": (
+                    '[tool.poetry]\nname = "shop"\nversion = "0.1.0"\n\n[tool.poetry.dependencies]\n'
+                    'python = "^3.12"\nflask = "^3.0"\ngunicorn = "*"\n\n'
+                    '[tool.poetry.group.dev.dependencies]\ngunicorn = "^23.0"\npytest = "^8.0"\n'
+                )
+            },
         ),
         Example(
             {
@@ -201,10 +219,12 @@ class ServerNotDeclared(Rule):
                 "app.py": APP,
             },
             expect="[dev-packages]",
+            fixed={"Pipfile": '[packages]\nflask = "*"\ngunicorn = "*"\n\n[dev-packages]\ngunicorn = "*"\n'},
         ),
         Example(
             {"requirements.txt": "flask==3.1.0\n", "app.py": APP},
             expect="so Railpack runs `python app.py`",
+            fixed={"requirements.txt": "flask==3.1.0\ngunicorn\n", "Procfile": "web: gunicorn app:app\n"},
         ),
         Example(
             {
@@ -218,6 +238,7 @@ class ServerNotDeclared(Rule):
                 "app.py": APP,
             },
             expect="requirements/docker.txt, which the Dockerfile installs",
+            fixed={"requirements/docker.txt": "flask\ngunicorn\n"},
         ),
         Example(
             {
@@ -228,6 +249,7 @@ class ServerNotDeclared(Rule):
                 "app.py": APP,
             },
             expect="only in requirements/dev.txt",
+            fixed={"requirements.txt": "-r requirements/base.txt\ngunicorn\n"},
         ),
         Example(
             {
@@ -249,6 +271,78 @@ class ServerNotDeclared(Rule):
                 "app.py": APP,
             },
             expect="the `prod` extra",
+            fixed={
+                "pyproject.toml": (
+                    '[project]\nname = "app"\nversion = "1"\ndependencies = ["flask", "gunicorn"]\n\n'
+                    '[project.optional-dependencies]\nprod = ["gunicorn"]\n'
+                )
+            },
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn --bind 0.0.0.0:$PORT 'shop:create_app()'\r\n",
+                "requirements.txt": "# pinned by hand\r\nFlask==3.1.0\r\nFlask-SQLAlchemy==3.1.1  # ORM",
+                "shop/__init__.py": "from flask import Flask\n\ndef create_app():\n    return Flask(__name__)\n",
+            },
+            expect="`gunicorn` is not in requirements.txt",
+            fixed={
+                "requirements.txt": "# pinned by hand\r\nFlask==3.1.0\r\nFlask-SQLAlchemy==3.1.1  # ORM\r\ngunicorn\r\n"
+            },
+            note="Windows line endings and no final newline",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "pyproject.toml": (
+                    "[project]\n"
+                    'name = "app"\n'
+                    'version = "1"\n'
+                    "dependencies = [\n"
+                    "    'flask>=3.0',\n"
+                    "    'flask-login',  # sessions\n"
+                    "]\n\n"
+                    "[dependency-groups]\n"
+                    "dev = ['pytest', 'gunicorn']\n"
+                ),
+                "app.py": APP,
+            },
+            expect="[dependency-groups] dev",
+            fixed={
+                "pyproject.toml": (
+                    "[project]\n"
+                    'name = "app"\n'
+                    'version = "1"\n'
+                    "dependencies = [\n"
+                    "    'flask>=3.0',\n"
+                    "    'flask-login',  # sessions\n"
+                    "    'gunicorn',\n"
+                    "]\n\n"
+                    "[dependency-groups]\n"
+                    "dev = ['pytest', 'gunicorn']\n"
+                )
+            },
+            note="a multi-line array keeps its layout, quotes and trailing comma",
+        ),
+        Example(
+            {
+                "railway.json": '{"deploy": {"startCommand": "waitress-serve --port=$PORT wsgi:app"}}',
+                "pyproject.toml": (
+                    '[project]\nname = "shop"\nversion = "2.0"\nrequires-python = ">=3.12"\n'
+                    'dependencies = [\n  "flask (>=3.1,<4)"\n]\n\n'
+                    "[tool.poetry]\npackage-mode = false\n"
+                ),
+                "poetry.lock": "# lock\n",
+                "wsgi.py": APP,
+            },
+            expect="`waitress` is not in pyproject.toml",
+            fixed={
+                "pyproject.toml": (
+                    '[project]\nname = "shop"\nversion = "2.0"\nrequires-python = ">=3.12"\n'
+                    'dependencies = [\n  "flask (>=3.1,<4)",\n  "waitress"\n]\n\n'
+                    "[tool.poetry]\npackage-mode = false\n"
+                )
+            },
+            note="Poetry 2 reads `[project] dependencies`",
         ),
     ]
 
@@ -275,20 +369,29 @@ def _elsewhere(manifests: Manifests, packages: tuple[str, ...]) -> str:
     return ""
 
 
-def _append_requirement(project: Project, path: str, name: str) -> Fix | None:
-    """Append the server to a UTF-8 requirements file, keeping its line endings; None for other encodings."""
-    data = project.raw(path)
-    try:
-        text = data.decode("utf-8") if data is not None else None
-    except UnicodeDecodeError:
+def _declare_fix(project: Project, name: str) -> Fix | None:
+    declared = declare(project, name)
+    if declared is None:
         return None
-    if text is None or text.startswith("\ufeff"):
+    safety = f"Adds `{name}` unpinned, so the build installs its newest release; pin it to the version you test with."
+    if declared.note:
+        safety += f" Then {declared.note}."
+    return Fix(f"Add `{name}` to {declared.where}", safety, {declared.path: declared.text})
+
+
+def _with_procfile(project: Project, fix: Fix) -> Fix | None:
+    """Railpack infers `gunicorn main:app` once gunicorn is declared: name the app when it is not `main:app`."""
+    targets = candidate_targets(project, ".")
+    if targets == ["main:app"]:
+        return fix
+    path = project.app_path("Procfile")
+    if len(targets) != 1 or path in project.files.paths:
         return None
-    newline = "\r\n" if "\r\n" in text else "\n"
-    if text and not text.endswith(("\n", "\r")):
-        text += newline
-    return Fix(
-        f"Add `{name}` to {path}",
-        "Adds the server unpinned; pin it to the version you test with.",
-        {path: f"{text}{name}{newline}"},
+    line = f"web: gunicorn {shell_word(targets[0])}"
+    fix.changes[path] = line + "\n"
+    fix.title += f", and a Procfile: `{line}`"
+    fix.safety += (
+        f" With gunicorn declared Railpack would run `main:app`; the Procfile serves `{targets[0]}`, the only "
+        "Flask app found: check it is the one you deploy."
     )
+    return fix

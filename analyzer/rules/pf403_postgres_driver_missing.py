@@ -3,6 +3,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import libcst as cst
+
+from analyzer.autofix import Fix
+from analyzer.fixes.manifests import declare
+from analyzer.fixes.pycode import ModuleEdit
 from analyzer.prodpath import EnvValue, Known, Unknown, Value
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
@@ -21,6 +26,9 @@ DRIVERS = {
     "psycopg2cffi": ("psycopg2cffi", ("psycopg2cffi",)),
     "pygresql": ("pgdb", ("pygresql",)),
 }
+# The package (and extras) the fix declares for each driver: wheels that bundle libpq, so nothing compiles.
+FIX_PACKAGES = {"psycopg2": ("psycopg2-binary", ()), "psycopg": ("psycopg", ("binary",))}
+FIX_PACKAGES["psycopg_async"] = FIX_PACKAGES["psycopg"]
 # `SQLAlchemy[extra]` installs a driver too.
 SQLALCHEMY_EXTRAS = {
     "postgresql": "psycopg2",
@@ -71,6 +79,15 @@ class PostgresDriverMissing(Rule):
     ## How to fix
     Declare the driver the URL needs (`psycopg2-binary` for `postgresql://`), or name the installed driver in the scheme (`postgresql+psycopg://`).
 
+    ## Fix safety
+    The autofix follows the declared packages: with psycopg 3 declared and a
+    plain URL it names psycopg 3 in the scheme (a literal's scheme, or
+    `.replace("postgresql://", "postgresql+psycopg://", 1)` on the
+    `DATABASE_URL` read); otherwise it declares the driver, unpinned
+    (`psycopg2-binary`, whose wheels bundle libpq). Pin it to the version you
+    test with, and update the lock file after a change to pyproject.toml or
+    the Pipfile.
+
     ## References
     - SQLAlchemy 2.0: PostgreSQL dialects and their DBAPI drivers
     - Railway: PostgreSQL, `DATABASE_URL`
@@ -116,7 +133,7 @@ class PostgresDriverMissing(Rule):
             if driver == "psycopg2" and _installed(manifests, "psycopg"):
                 hint = "; psycopg 3 is declared, but SQLAlchemy maps a bare `postgresql://` to psycopg2"
             names = " or ".join(f"`{package}`" for package in packages)
-            yield self.finding(
+            finding = self.finding(
                 f"{target} is a `{scheme}` URL{how} but {where} installs no {names}: the worker fails"
                 f" at boot with `No module named '{module}'`{hint}",
                 path,
@@ -124,6 +141,8 @@ class PostgresDriverMissing(Rule):
                 subject=f"{driver} missing",
                 evidence=list(dict.fromkeys([*value.trace, *evidence]))[:5],
             )
+            finding.fix = (hint and _name_psycopg(project, value)) or _declare_driver(project, driver)
+            yield finding
 
     VALID = [
         Example(
@@ -236,6 +255,15 @@ class PostgresDriverMissing(Rule):
             },
             platform={"variables": ["DATABASE_URL"]},
             expect="psycopg 3 is declared",
+            fixed={
+                "config.py": (
+                    "import os\n\nclass Config:\n    SQLALCHEMY_TRACK_MODIFICATIONS = False\n\n"
+                    "class ProductionConfig(Config):\n"
+                    '    SQLALCHEMY_DATABASE_URI = os.environ["DATABASE_URL"].replace("postgresql://", '
+                    '"postgresql+psycopg://", 1)\n'
+                )
+            },
+            note="psycopg 3 is what is declared, so the URL names it",
         ),
         Example(
             {
@@ -254,6 +282,7 @@ class PostgresDriverMissing(Rule):
             },
             platform={"variables": ["DATABASE_URL"]},
             expect="`SQLALCHEMY_DATABASE_URI` (app/__init__.py:7) is a `postgresql://` URL (`DATABASE_URL`",
+            fixed={"requirements.txt": "-r requirements/base.txt\npsycopg2-binary\n"},
         ),
         Example(
             {
@@ -266,6 +295,7 @@ class PostgresDriverMissing(Rule):
                 ),
             },
             expect="installs no `pg8000`",
+            fixed={"requirements.txt": "flask\nsqlalchemy\npsycopg2-binary\ngunicorn\npg8000\n"},
         ),
         Example(
             {
@@ -285,6 +315,79 @@ class PostgresDriverMissing(Rule):
             },
             expect="installs no `psycopg2`",
             note="the driver is only in the dev requirements the image does not install",
+            fixed={"requirements/prod.txt": "flask\nflask-sqlalchemy\ngunicorn\npsycopg2-binary\n"},
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn wsgi:app\r\n",
+                "requirements.txt": "Flask==3.1.0\r\nFlask-SQLAlchemy==3.1.1\r\ngunicorn==23.0.0",
+                "wsgi.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ.get("DATABASE_URL", "sqlite:///dev.db")\n'
+                    "db = SQLAlchemy(app)\n"
+                ),
+            },
+            platform={"variables": ["DATABASE_URL", "SECRET_KEY"]},
+            expect="installs no `psycopg2` or `psycopg2-binary`",
+            fixed={
+                "requirements.txt": "Flask==3.1.0\r\nFlask-SQLAlchemy==3.1.1\r\ngunicorn==23.0.0\r\npsycopg2-binary\r\n"
+            },
+            note="Windows line endings and no final newline",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'shop:create_app()'\n",
+                "pyproject.toml": (
+                    '[tool.poetry]\nname = "shop"\nversion = "0.1.0"\n\n'
+                    "[tool.poetry.dependencies]\n"
+                    'python = "^3.12"\nflask = "^3.1"\nsqlalchemy = "^2.0"\n'
+                    'psycopg = { version = "^3.2", extras = ["binary"] }  # psycopg 3\ngunicorn = "^23.0"\n'
+                ),
+                "shop/__init__.py": (
+                    "from flask import Flask\nfrom sqlalchemy import create_engine\n\n\n"
+                    "def create_app():\n"
+                    "    app = Flask(__name__)\n"
+                    "    app.extensions['engine'] = create_engine('postgresql://shop@db.railway.internal:5432/shop')\n"
+                    "    return app\n"
+                ),
+            },
+            expect="psycopg 3 is declared",
+            fixed={
+                "shop/__init__.py": (
+                    "from flask import Flask\nfrom sqlalchemy import create_engine\n\n\n"
+                    "def create_app():\n"
+                    "    app = Flask(__name__)\n"
+                    "    app.extensions['engine'] = create_engine("
+                    "'postgresql+psycopg://shop@db.railway.internal:5432/shop')\n"
+                    "    return app\n"
+                )
+            },
+            note="a literal URL in a factory: its scheme names the declared driver",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "Pipfile": (
+                    '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n'
+                    '[packages]\nflask = "*"\nflask-sqlalchemy = "*"\ngunicorn = "*"\n\n'
+                    '[dev-packages]\npsycopg2-binary = "*"\n'
+                ),
+                "app.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
+                    "db = SQLAlchemy(app)\n"
+                ),
+            },
+            expect="Pipfile installs no `psycopg2`",
+            fixed={
+                "Pipfile": (
+                    '[[source]]\nurl = "https://pypi.org/simple"\nverify_ssl = true\nname = "pypi"\n\n'
+                    '[packages]\nflask = "*"\nflask-sqlalchemy = "*"\ngunicorn = "*"\npsycopg2-binary = "*"\n\n'
+                    '[dev-packages]\npsycopg2-binary = "*"\n'
+                )
+            },
         ),
     ]
 
@@ -329,3 +432,46 @@ def _installed(manifests, driver: str) -> bool:
     sqlalchemy = manifests.declares("sqlalchemy")
     extras = {extra.lower().replace("_", "-") for extra in sqlalchemy.extras} if sqlalchemy is not None else set()
     return any(SQLALCHEMY_EXTRAS.get(extra) == driver for extra in extras)
+
+
+def _declare_driver(project: Project, driver: str) -> Fix | None:
+    _module, packages = DRIVERS.get(driver, (driver, (driver,)))
+    package, extras = FIX_PACKAGES.get(driver, (packages[0], ()))
+    declared = declare(project, package, extras)
+    if declared is None:
+        return None
+    shown = f"{package}[{','.join(extras)}]" if extras else package
+    safety = f"Adds `{shown}` unpinned, so the build installs its newest release; pin it to the version you test with."
+    if declared.note:
+        safety += f" Then {declared.note}."
+    return Fix(f"Add `{shown}` to {declared.where}", safety, {declared.path: declared.text})
+
+
+def _name_psycopg(project: Project, value: Value) -> Fix | None:
+    """With psycopg 3 declared: `postgresql+psycopg://` in the URL, where it is read or written."""
+    if value.path is None or value.node is None or value.module is None:
+        return None
+    edit = ModuleEdit.of(project, value.path)
+    node = edit.locate(value.node, value.module) if edit is not None else None
+    if node is None:
+        return None
+    if isinstance(value, EnvValue):
+        if value.name != PROVIDER_VARIABLE or not (value.required or value.default is not None):
+            return None  # a read that can be None would raise on `.replace` when the variable is unset
+        old, new = edit.string("postgresql://", node), edit.string("postgresql+psycopg://", node)
+        edit.replace(node, f"{edit.module.code(node)}.replace({old}, {new}, 1)")
+        safety = (
+            f"Every use of this `{PROVIDER_VARIABLE}` read gets the rewritten scheme; "
+            "a `postgres://` URL is left as it is (see PF401)."
+        )
+    elif isinstance(node, cst.SimpleString):
+        rewritten = re.sub(
+            r"""^([rRuU]?(?:'|"){1,3}\s*)postgres(?:ql)?://""", r"\1postgresql+psycopg://", node.value, count=1
+        )
+        if rewritten == node.value:
+            return None
+        edit.replace(node, rewritten)
+        safety = "Only the scheme of the URL changes."
+    else:
+        return None
+    return edit.fix("Name psycopg 3 in the database URL (`postgresql+psycopg://`)", safety)

@@ -1,12 +1,27 @@
 from __future__ import annotations
 
+import json
 import posixpath
+import re
 from collections.abc import Iterator
 
+from analyzer.autofix import Fix
+from analyzer.deployfiles import exec_form
+from analyzer.fixes.deployfiles import (
+    Span,
+    TextEdit,
+    apply_edits,
+    command_spans,
+    encode,
+    instruction_bounds,
+    shell_word,
+    utf8_text,
+)
+from analyzer.fixes.textedit import json_object_add, toml_add_key
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
-from analyzer.shell import SimpleCommand
+from analyzer.shell import SimpleCommand, quote
 from analyzer.startcmd import _flask_subcommand, commands_run
 
 FLASK_APP = "from flask import Flask\nfrom flask_migrate import Migrate\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
@@ -15,6 +30,11 @@ ENV_PY = "from alembic import context\nfrom flask import current_app\n\nconfig =
 ALEMBIC_ENV_PY = "from alembic import context\n\nfrom myapp.models import Base\n\ntarget_metadata = Base.metadata\n"
 REVISION = '"""create users\n\nRevision ID: 1a2b3c4d5e6f\n"""\nfrom alembic import op\n\nrevision = \'1a2b3c4d5e6f\'\n'
 REVISION += "down_revision = None\n\n\ndef upgrade():\n    op.create_table('users')\n"
+FACTORY_APP = (
+    "from flask import Flask\nfrom flask_migrate import Migrate\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+    "db = SQLAlchemy()\nmigrate = Migrate()\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+    "    db.init_app(app)\n    migrate.init_app(app, db)\n    return app\n"
+)
 MIGRATIONS = {
     "migrations/env.py": ENV_PY,
     "migrations/alembic.ini": "[alembic]\n",
@@ -57,6 +77,15 @@ class MigrationsNotRun(Rule):
     ## How to fix
     Set the pre-deploy command to `flask db upgrade` (railway.toml `deploy.preDeployCommand` or the service settings).
 
+    ## Fix safety
+    With a railway config the autofix sets `deploy.preDeployCommand`, which
+    runs once per deploy. Without one it chains the migration before the
+    server in the start command (`web: flask db upgrade && gunicorn ...`):
+    that runs on every start of every replica, and replicas starting together
+    can race, so the fix is marked unsafe and says the pre-deploy command is
+    the better place. `flask --app TARGET` is added when the flask CLI would
+    not find the app by itself.
+
     ## References
     - Railway: Pre-deploy command
     - Flask-Migrate: `flask db upgrade`
@@ -82,11 +111,14 @@ class MigrationsNotRun(Rule):
             )
         for folder, (revisions, upgrade) in folders.items():
             count = f"{revisions} revision{'s' if revisions != 1 else ''}"
-            yield self.finding(
+            finding = self.finding(
                 f"`{folder}/` holds {count} but no pre-deploy command or start command runs `{upgrade}`{note}",
                 folder,
                 subject=folder,
             )
+            if len(folders) == 1:
+                finding.fix = _fix(project, upgrade)
+            yield finding
 
     VALID = [
         Example(
@@ -152,6 +184,7 @@ class MigrationsNotRun(Rule):
         Example(
             {"Procfile": "web: gunicorn app:app\nrelease: flask db upgrade\n", "app.py": FLASK_APP, **MIGRATIONS},
             expect="`release:` line (Procfile:2) does not count",
+            fixed={"Procfile": "web: flask db upgrade && gunicorn app:app\nrelease: flask db upgrade\n"},
         ),
         Example(
             {
@@ -160,6 +193,9 @@ class MigrationsNotRun(Rule):
                 **MIGRATIONS,
             },
             expect="`migrations/` holds 1 revision",
+            fixed={
+                "railway.toml": '[deploy]\nstartCommand = "gunicorn app:app"\npreDeployCommand = "flask db upgrade"\n'
+            },
         ),
         Example(
             {
@@ -169,6 +205,7 @@ class MigrationsNotRun(Rule):
                 **MIGRATIONS,
             },
             note="`flask db migrate` writes a revision, it does not apply one",
+            fixed={"Procfile": "web: flask db upgrade && ./start.sh\n"},
         ),
         Example(
             {
@@ -183,6 +220,12 @@ class MigrationsNotRun(Rule):
             },
             expect="`alembic/` holds 1 revision but no pre-deploy command or start command runs `alembic upgrade head`",
             note="a Dockerfile RUN runs at build time, without the database",
+            fixed={
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nCOPY . /app\nWORKDIR /app\nRUN alembic upgrade head\n"
+                    'CMD ["sh", "-c", "alembic upgrade head && exec gunicorn app:app"]\n'
+                )
+            },
         ),
         Example(
             {
@@ -192,8 +235,156 @@ class MigrationsNotRun(Rule):
             },
             app_root="services/api",
             expect="`services/api/migrations/`",
+            fixed={"services/api/Procfile": "web: flask db upgrade && gunicorn wsgi:app\n"},
+        ),
+        Example(
+            {
+                "railway.json": (
+                    '{\r\n  "$schema": "https://railway.com/railway.schema.json",\r\n'
+                    '  "deploy": {\r\n    "startCommand": "gunicorn \'shop:create_app()\'",\r\n'
+                    '    "healthcheckPath": "/health"\r\n  }\r\n}\r\n'
+                ),
+                "shop/__init__.py": FACTORY_APP,
+                **MIGRATIONS,
+            },
+            expect="`migrations/` holds 1 revision",
+            fixed={
+                "railway.json": (
+                    '{\r\n  "$schema": "https://railway.com/railway.schema.json",\r\n'
+                    '  "deploy": {\r\n    "startCommand": "gunicorn \'shop:create_app()\'",\r\n'
+                    '    "healthcheckPath": "/health",\r\n'
+                    '    "preDeployCommand": "flask --app \'shop:create_app()\' db upgrade"\r\n  }\r\n}\r\n'
+                )
+            },
+            note="a factory the flask CLI would not find on its own is named with --app",
+        ),
+        Example(
+            {
+                "railway.toml": '# Railway\n[build]\nbuilder = "RAILPACK"\n',
+                "Procfile": "web: gunicorn app:app\n",
+                "app.py": FLASK_APP,
+                **MIGRATIONS,
+            },
+            expect="`migrations/` holds 1 revision",
+            fixed={
+                "railway.toml": (
+                    '# Railway\n[build]\nbuilder = "RAILPACK"\n\n[deploy]\npreDeployCommand = "flask db upgrade"\n'
+                )
+            },
+            note="the railway config gets a [deploy] table",
+        ),
+        Example(
+            {
+                "Procfile": "web:   gunicorn --workers 2 wsgi:app   # served by gunicorn\r\nworker: rq worker\r\n",
+                "wsgi.py": FLASK_APP,
+                **MIGRATIONS,
+            },
+            expect="`migrations/` holds 1 revision",
+            fixed={
+                "Procfile": (
+                    "web:   flask db upgrade && gunicorn --workers 2 wsgi:app   # served by gunicorn\r\n"
+                    "worker: rq worker\r\n"
+                )
+            },
+            note="Windows line endings and a comment on the line",
         ),
     ]
+
+
+def _fix(project: Project, upgrade: str) -> Fix | None:
+    """The railway config's pre-deploy command; without one, the migration chained before the server."""
+    command = _migration_command(project, upgrade)
+    if command is None:
+        return None
+    config = project.railway_config
+    if config is not None:
+        return _pre_deploy_fix(project, config, command)
+    return _chained_fix(project, command)
+
+
+def _migration_command(project: Project, upgrade: str) -> str | None:
+    """`flask db upgrade`, naming the app when the flask CLI would not find it on its own."""
+    if upgrade.startswith("alembic"):
+        return upgrade if project.exists("alembic.ini") else None
+    run = project.server_run
+    if project.platform.has_variable("FLASK_APP") or run is None or run.kind != "gunicorn" or not run.target:
+        return upgrade
+    if _flask_finds(project, run.target):
+        return upgrade
+    if project.manifests.pinned_below("flask", "2.2"):
+        return None  # `--app` came with Flask 2.2
+    return f"flask --app {shell_word(run.target)} db upgrade"
+
+
+def _flask_finds(project: Project, target: str) -> bool:
+    """Whether `flask` with no FLASK_APP loads the served app: it imports wsgi.py, else app.py, and takes
+    `app`/`application` or calls `create_app()`/`make_app()`."""
+    module, _, attribute = target.partition(":")
+    found = next((name for name in ("wsgi", "app") if project.exists(f"{name}.py")), None)
+    return module == found and attribute.replace(" ", "") in ("app", "application", "create_app()", "make_app()")
+
+
+def _pre_deploy_fix(project: Project, config, command: str) -> Fix | None:
+    text = utf8_text(project, config.path)
+    if text is None or config.error is not None or config.get("deploy", "preDeployCommand") is not None:
+        return None
+    if config.path.endswith(".json"):
+        new = json_object_add(text, ("deploy",), "preDeployCommand", command)
+    else:
+        new = toml_add_key(text, "deploy", f"preDeployCommand = {json.dumps(command)}")
+    if new is None:
+        return None
+    return Fix(
+        f"Run `{command}` as the pre-deploy command in {config.path}",
+        "Railway runs the pre-deploy command once per deploy, with the private network to the database, "
+        "before the new version takes traffic; a migration that fails stops the deploy and the old version "
+        "keeps serving. Check that the pending revisions are safe to apply to the production data.",
+        {config.path: new},
+    )
+
+
+def _chained_fix(project: Project, command: str) -> Fix | None:
+    """`MIGRATION && SERVER` where the start command is written (Procfile, a config string, a Dockerfile CMD)."""
+    start = project.start_command
+    if start is None or start.path is None or start.kind == "inferred":
+        return None
+    if re.search(r"\|\||(?<![&|])[;|&](?![&|])", start.command):
+        return None  # `&&` binds tighter than `||` and `;`: chaining could change what runs after a failure
+    spans = [span for span in command_spans(project, start) if span.path == start.path]
+    if len(spans) != 1:
+        return None
+    edit = _chain_edit(project, spans[0], command)
+    changes = apply_edits(project, [edit]) if edit is not None else None
+    if not changes:
+        return None
+    return Fix(
+        f"Run `{command}` before the server in {start.path}",
+        f"This fix is unsafe because `{command}` then runs every time the web process starts, not once per "
+        "deploy: each replica and each restart migrates, replicas starting together can race on the same "
+        "revision, and a failing migration keeps the app from starting. Railway's pre-deploy command "
+        "(`deploy.preDeployCommand` in railway.toml, or the service settings) runs it once per deploy and is "
+        "the better place; the repo has no railway config to hold it.",
+        changes,
+    )
+
+
+def _chain_edit(project: Project, span: Span, command: str) -> TextEdit | None:
+    if span.kind != "exec":
+        encoded = encode(span.kind, f"{command} && ")
+        return TextEdit(span.path, span.start, span.start, encoded) if encoded is not None else None
+    dockerfile = project.dockerfile
+    stage = dockerfile.final_stage() if dockerfile is not None else []
+    cmds = [ins for ins in stage if ins.keyword == "CMD"]
+    argv = exec_form(cmds[-1].value) if cmds else None
+    if argv is None or any(ins.keyword == "ENTRYPOINT" for ins in stage) or any("$" in word for word in argv):
+        return None
+    text = utf8_text(project, span.path)
+    bounds = instruction_bounds(text, cmds[-1].line) if text is not None else None
+    head = re.match(r"\s*CMD\s+", text[bounds[0] : bounds[1]], re.I) if bounds else None
+    if head is None:
+        return None
+    script = f"{command} && exec " + " ".join(quote(word) for word in argv)
+    return TextEdit(span.path, bounds[0] + head.end(), bounds[1], json.dumps(["sh", "-c", script]))
 
 
 def migration_folders(project: Project) -> dict[str, tuple[int, str]]:
