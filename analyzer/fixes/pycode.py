@@ -185,7 +185,12 @@ class ModuleEdit:
     # -- edits ---------------------------------------------------------------------
 
     def replace(self, node: cst.CSTNode, code: str | cst.BaseExpression) -> bool:
-        new = cst.parse_expression(code) if isinstance(code, str) else code
+        """Replace an expression; False when it is already replaced or `code` is not an expression
+        (a variable name with a quote in it)."""
+        try:
+            new = cst.parse_expression(code) if isinstance(code, str) else code
+        except cst.ParserSyntaxError:
+            return False
         if id(node) in self._replace:
             return False
         self._replace[id(node)] = (node, self._parenthesized(node, new))

@@ -6,9 +6,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from analyzer.autofix import Fix
 from analyzer.devserver import DevRun, dev_server_calls
-from analyzer.prodpath import AppConfig, Known, ObjectRef, ProductionPath, describe
+from analyzer.fixes.envvars import command_drop_word, still_parses, utf8_text, variable_edit
+from analyzer.fixes.pycode import ModuleEdit
+from analyzer.prodpath import AppConfig, ExtensionUse, Known, ObjectRef, ProductionPath, describe
 from analyzer.project import Project
+from analyzer.pysource import PyModule
+from analyzer.pyvalues import env_read
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
 
@@ -106,6 +111,8 @@ class DebugState:
     path: str | None = None
     line: int | None = None
     evidence: tuple[str, ...] = ()
+    node: cst.CSTNode | None = None  # the expression that turns debug on, when it is Python
+    module: PyModule | None = None
 
     @property
     def below_2_3(self) -> str:
@@ -139,7 +146,73 @@ def config_debug(config: AppConfig | None) -> DebugState | None:
     if setting.conditional or not isinstance(value, Known):
         return DebugState(None)
     why = (*setting.evidence[:2], *(config.evidence if setting.defined_in is not None else ()))
-    return DebugState(value.truthy(), f"`DEBUG` from {setting.source}", None, setting.path, setting.line, why[:6])
+    reason = f"`DEBUG` from {setting.source}"
+    return DebugState(
+        value.truthy(), reason, None, setting.path, setting.line, why[:6], setting.value.node, setting.value.module
+    )
+
+
+DEBUG_SAFETY = "Debug is then off unless `{variable}=1` is set; set that only on your own machine."
+DEV_SERVER_NOTE = " The development server still runs (PF103): serve the app with gunicorn."
+
+
+def debug_off_fix(project: Project, state: DebugState, *, dev_server: bool = True) -> Fix | None:
+    """Debug from the environment, default off: the Python expression that turns it on becomes
+    `os.environ.get("FLASK_DEBUG") == "1"` (the app's own variable when it reads one); a committed
+    `FLASK_DEBUG=1` (or `FLASK_ENV=development`) becomes `FLASK_DEBUG=0`; a command prefix is dropped."""
+    note = DEV_SERVER_NOTE if dev_server else ""
+    if state.node is not None:
+        located = ModuleEdit.at_value(project, state.path, state.line, state.node, state.module)
+        if located is None:
+            return None
+        edit, node = located
+        read = env_read(node, edit.module) if isinstance(node, (cst.Call, cst.Subscript)) else None
+        variable = read.name if read is not None else "FLASK_DEBUG"
+        os_name = edit.os_name()
+        if os_name is None:
+            return None
+        code = f"{os_name}.environ.get({edit.string(variable, node)}) == {edit.string('1', node)}"
+        if not edit.replace(node, code):
+            return None
+        return edit.fix(
+            "Read debug from the environment, off by default", DEBUG_SAFETY.format(variable=variable) + note
+        )
+    setting = state.setting
+    if setting is None or setting.path is None:
+        return None
+    new_name = "FLASK_DEBUG" if setting.name != "FLASK_DEBUG" else None
+    new = variable_edit(project, setting.path, setting.line, setting.name, "0", new_name)
+    if new is None:
+        return None
+    safety = DEBUG_SAFETY.format(variable="FLASK_DEBUG") + note
+    return Fix(f"Turn debug off in {setting.origin}", safety, {setting.path: new})
+
+
+def flag_fix(project: Project, flag: str) -> Fix | None:
+    """Drop a debug flag (`--debug`) from the committed start command."""
+    start = project.start_command
+    if start is None or start.path is None or start.line is None:
+        return None
+    text = utf8_text(project, start.path)
+    new = command_drop_word(text, start.line, flag) if text is not None else None
+    if new is None or not still_parses(start.path, new):
+        return None
+    safety = DEBUG_SAFETY.format(variable="FLASK_DEBUG") + DEV_SERVER_NOTE
+    return Fix(f"Drop `{flag}` from the start command ({start.source})", safety, {start.path: new})
+
+
+def unwrap_fix(project: Project, use: ExtensionUse) -> Fix | None:
+    """`DebuggedApplication(app, evalex=True)` -> `app`: the app served without the debugger."""
+    edit = ModuleEdit.of(project, use.path)
+    call = edit.locate(use.node, project.python(use.path)) if edit is not None else None
+    if not isinstance(call, cst.Call) or not call.args or call.args[0].keyword is not None or call.args[0].star:
+        return None
+    if not edit.replace(call, call.args[0].value.with_changes(lpar=[], rpar=[])):
+        return None
+    return edit.fix(
+        "Serve the app without `DebuggedApplication`",
+        "The in-browser debugger is then gone everywhere; use `flask run --debug` on your own machine instead.",
+    )
 
 
 def _argument(call: DevRun, keyword: str, position: int | None) -> cst.BaseExpression | None:
@@ -197,6 +270,13 @@ class DebuggerExposed(Rule):
     ## How to fix
     Serve the app with gunicorn, and read debug from the environment with a default of off.
 
+    ## Fix safety
+    The autofix reads debug from the environment with a default of off
+    (`os.environ.get("FLASK_DEBUG") == "1"`), turns a committed `FLASK_DEBUG=1` into
+    `FLASK_DEBUG=0`, drops a `FLASK_DEBUG=1` prefix or a `--debug` flag from the start
+    command, or unwraps `DebuggedApplication`. It leaves the development server itself
+    to PF103. Set `FLASK_DEBUG=1` on your own machine to debug there.
+
     ## References
     - Werkzeug: Debugging Applications ("never use the debugger on a production machine")
     - Flask: Debug Mode, `flask run --debug`, Environment Variables From dotenv
@@ -230,13 +310,15 @@ class DebuggerExposed(Rule):
         where = f"{start.source} runs `{command}`"
         for flag in ("--debugger", "--debug"):
             if flag in argv and not (flag == "--debug" and "--no-debug" in argv):
-                yield self.finding(
+                finding = self.finding(
                     f"{where}: `{flag}` serves the interactive Werkzeug debugger",
                     start.path,
                     start.line,
                     subject=f"flask run {flag}",
                     evidence=[f"{start.source}: `{command}`"],
                 )
+                finding.fix = flag_fix(project, flag)
+                yield finding
                 return
         if "--no-debug" in argv:
             return
@@ -245,13 +327,15 @@ class DebuggerExposed(Rule):
             return
         setting = state.setting
         read = " (loaded because python-dotenv is installed)" if setting.path in project.env_files else ""
-        yield self.finding(
+        finding = self.finding(
             f"{where} with {state.reason}{read}{state.below_2_3}: the Werkzeug debugger is served",
             state.path or start.path,
             state.line or start.line,
             subject=f"flask run {setting.name}",
             evidence=[f"{start.source}: `{command}`", *state.evidence],
         )
+        finding.fix = debug_off_fix(project, state)
+        yield finding
 
     # -- Flask-Script --------------------------------------------------------------
 
@@ -262,25 +346,29 @@ class DebuggerExposed(Rule):
         if "-D" in run.argv or "--no-debug" in run.argv:
             return
         if "-d" in run.argv or "--debug" in run.argv:
-            yield self.finding(
+            finding = self.finding(
                 f"{where}: `--debug` serves the interactive Werkzeug debugger",
                 start.path,
                 start.line,
                 subject="runserver --debug",
                 evidence=[f"{start.source}: `{command}`"],
             )
+            finding.fix = flag_fix(project, "-d" if "-d" in run.argv else "--debug")
+            yield finding
             return
         production = project.production
         state = config_debug(production.config) or env_debug(project)
         if state is None or not state.on:
             return
-        yield self.finding(
+        finding = self.finding(
             f"{where}, which serves the Werkzeug debugger when `app.debug` is on: {state.reason}{state.below_2_3}",
             state.path or start.path,
             state.line or start.line,
             subject="runserver app.debug",
             evidence=[*production.entry.evidence, *state.evidence][:7],
         )
+        finding.fix = debug_off_fix(project, state)
+        yield finding
 
     # -- python FILE.py / python -m --------------------------------------------------
 
@@ -302,7 +390,7 @@ class DebuggerExposed(Rule):
                 if state is None or not state.on:
                     continue
                 what = "run_simple()" if call.kind == "run_simple" else f"{call.receiver}.run()"
-                yield self.finding(
+                finding = self.finding(
                     f"{start.source} runs `{project.server_run.command}`, whose `{what}` ({path}:{call.line}) serves "
                     f"the Werkzeug debugger: {state.reason}{state.below_2_3}",
                     state.path or path,
@@ -310,6 +398,8 @@ class DebuggerExposed(Rule):
                     subject=f"{what} debug",
                     evidence=[*production.why(path), *state.evidence][:7],
                 )
+                finding.fix = debug_off_fix(project, state)
+                yield finding
                 return
 
     def _run_debug(self, project: Project, production: ProductionPath, call: DevRun, step) -> DebugState | None:
@@ -327,7 +417,8 @@ class DebuggerExposed(Rule):
                 return None  # debug=None is the default: app.debug decides
             code = step.module.code(expr)
             shown = "" if code in ("True", "False", "1", "0") else f" ({describe(plain)})"
-            return DebugState(plain.truthy(), f"`{keyword}={code}`{shown}", None, step.path, call.line, value.trace[:3])
+            reason = f"`{keyword}={code}`{shown}"
+            return DebugState(plain.truthy(), reason, None, step.path, call.line, value.trace[:3], expr, step.module)
 
         if call.kind == "run_simple":  # run_simple(hostname, port, application, use_reloader, use_debugger)
             return given("use_debugger", 4)
@@ -368,13 +459,15 @@ class DebuggerExposed(Rule):
             evalex = use.argument("evalex", 1)
             console = evalex is not None and evalex.effective.truthy() is True
             what = "any visitor can run Python in its console" if console else "every error page shows the traceback"
-            yield self.finding(
+            finding = self.finding(
                 f"`DebuggedApplication({use.wrapped or ''})` wraps the app on the production path ({use.where}): {what}",
                 use.path,
                 use.line,
                 subject="DebuggedApplication",
                 evidence=production.why(use.path)[:5],
             )
+            finding.fix = unwrap_fix(project, use)
+            yield finding
 
     VALID = [
         Example(
@@ -457,7 +550,16 @@ class DebuggerExposed(Rule):
         ),
     ]
     INVALID = [
-        Example({"Procfile": "web: python app.py\n", "app.py": GUARDED_RUN}, expect="`debug=True`"),
+        Example(
+            {"Procfile": "web: python app.py\n", "app.py": GUARDED_RUN},
+            expect="`debug=True`",
+            fixed={
+                "app.py": "import os\n"
+                + FLASK_APP
+                + '\nif __name__ == "__main__":\n'
+                + '    app.run(host="0.0.0.0", port=5000, debug=os.environ.get("FLASK_DEBUG") == "1")\n'
+            },
+        ),
         Example(
             {
                 "Procfile": "web: flask run --host=0.0.0.0 --port=$PORT\n",
@@ -466,6 +568,7 @@ class DebuggerExposed(Rule):
                 "app.py": FLASK_APP,
             },
             expect=".flaskenv:2",
+            fixed={".flaskenv": "FLASK_APP=app.py\nFLASK_DEBUG=0\n"},
         ),
         Example(
             {"Procfile": "web: flask --app app run --debug --host 0.0.0.0\n", "app.py": FLASK_APP}, expect="--debug"
@@ -473,6 +576,7 @@ class DebuggerExposed(Rule):
         Example(
             {"railway.toml": '[deploy]\nstartCommand = "FLASK_DEBUG=1 flask run -h 0.0.0.0"\n', "app.py": FLASK_APP},
             expect="`FLASK_DEBUG=1`",
+            fixed={"railway.toml": '[deploy]\nstartCommand = "flask run -h 0.0.0.0"\n'},
         ),
         Example(
             {
@@ -481,6 +585,9 @@ class DebuggerExposed(Rule):
                 "app.py": FLASK_APP,
             },
             expect="Dockerfile:2",
+            fixed={
+                "Dockerfile": 'FROM python:3.12-slim\nENV FLASK_DEBUG=0\nCOPY . .\nCMD ["flask", "run", "--host=0.0.0.0"]\n'
+            },
         ),
         Example(
             {
@@ -490,6 +597,7 @@ class DebuggerExposed(Rule):
                 "app.py": FLASK_APP,
             },
             expect="pinned below 2.3",
+            fixed={".env": "FLASK_DEBUG=0\n"},
         ),
         Example(
             {
@@ -501,6 +609,12 @@ class DebuggerExposed(Rule):
                 "config.py": CONFIG_PY,
             },
             expect="DevelopmentConfig",
+            fixed={
+                "config.py": CONFIG_PY.replace(
+                    "class DevelopmentConfig(Config):\n    DEBUG = True\n",
+                    "class DevelopmentConfig(Config):\n    DEBUG = os.environ.get('FLASK_DEBUG') == '1'\n",
+                )
+            },
             note="flasky: runserver follows app.debug, and the default config is DevelopmentConfig",
         ),
         Example(
@@ -519,6 +633,7 @@ class DebuggerExposed(Rule):
                 "app.py": FLASK_APP,
             },
             expect="DebuggedApplication(app)",
+            fixed={"wsgi.py": "from app import app\n\napplication = app\n"},
         ),
         Example(
             {
@@ -541,5 +656,36 @@ class DebuggerExposed(Rule):
             app_root="services/web",
             expect="services/web/.env:1",
             note="monorepo: the committed .env sets FLASK_DEBUG, which app.run() follows",
+        ),
+        Example(
+            {
+                "Procfile": "web: python run.py\r\n",
+                "run.py": (
+                    "from shop import create_app\r\n\r\napp = create_app()\r\n\r\n"
+                    'if __name__ == "__main__":\r\n'
+                    '    app.run(\r\n        host="0.0.0.0",\r\n        debug=True,  # handy while developing\r\n    )\r\n'
+                ),
+                "shop/__init__.py": "from flask import Flask\r\n\r\n\r\ndef create_app():\r\n    return Flask(__name__)\r\n",
+            },
+            expect="`debug=True`",
+            fixed={
+                "run.py": (
+                    "import os\r\nfrom shop import create_app\r\n\r\napp = create_app()\r\n\r\n"
+                    'if __name__ == "__main__":\r\n    app.run(\r\n        host="0.0.0.0",\r\n'
+                    '        debug=os.environ.get("FLASK_DEBUG") == "1",  # handy while developing\r\n    )\r\n'
+                )
+            },
+            note="Windows line endings, an app factory, arguments over several lines with a comment",
+        ),
+        Example(
+            {
+                "Procfile": "web: flask run --host 0.0.0.0\n",
+                ".flaskenv": "# local settings\r\nFLASK_APP=app.py\r\nFLASK_DEBUG=true  # remove before deploying\r\n",
+                "requirements.txt": "flask\npython-dotenv",
+                "app.py": FLASK_APP,
+            },
+            expect=".flaskenv:3",
+            fixed={".flaskenv": "# local settings\r\nFLASK_APP=app.py\r\nFLASK_DEBUG=0  # remove before deploying\r\n"},
+            note="Windows line endings and comments in the env file; a requirements file with no final newline",
         ),
     ]

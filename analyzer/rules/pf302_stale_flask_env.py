@@ -7,11 +7,14 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from analyzer.autofix import Fix
 from analyzer.deployfiles import parse_env_instruction
+from analyzer.fixes.envvars import KEEP, utf8_text, variable_edit
+from analyzer.fixes.pycode import ModuleEdit
 from analyzer.prodpath import ConfigOp
 from analyzer.project import Project
 from analyzer.pysource import PyModule
-from analyzer.pyvalues import literal
+from analyzer.pyvalues import env_read, literal
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
 from analyzer.rules.pf301_debugger_exposed import DEV_SERVER_KINDS, flask_below_2_3
@@ -33,6 +36,9 @@ class _Use:
     what: str  # the message
     subject: str
     evidence: list[str]
+    kind: str = "read"  # "set" (a deploy file sets FLASK_ENV), "read" (code reads it), "key" (the ENV key)
+    node: cst.CSTNode | None = None  # for "key": the assignment of the ENV key
+    module: PyModule | None = None
 
 
 class StaleFlaskEnv(Rule):
@@ -68,6 +74,13 @@ class StaleFlaskEnv(Rule):
     ## How to fix
     Use `FLASK_DEBUG` (default off) for debug; when the app reads `FLASK_ENV` to pick its config, rename the variable (e.g. `APP_ENV`).
 
+    ## Fix safety
+    Where only Flask used to read `FLASK_ENV`, the autofix writes `FLASK_DEBUG=0`
+    instead, which changes nothing on Flask 2.3+. Where the app reads `FLASK_ENV`
+    itself, it renames the variable to `APP_ENV` in the code and every committed file
+    at once: rename it in Railway's Variables too, or the app falls back to its
+    default config. An `ENV` config key is removed.
+
     ## References
     - Flask 2.3 changelog: "Remove previously deprecated code: the `FLASK_ENV` environment variable, the `ENV` config key"
     - Flask: Configuration Handling, Debug Mode
@@ -81,11 +94,22 @@ class StaleFlaskEnv(Rule):
     def check(self, project: Project) -> Iterator[Finding]:
         seen: set[tuple[str, int]] = set()
         picks = self._config_pick(project)
-        for use in [*self._deploy_files(project, picks), *self._code(project, picks)]:
+        uses = [*self._deploy_files(project, picks), *self._code(project, picks)]
+        # When the app reads FLASK_ENV itself, the variable is renamed everywhere at once.
+        renamed = picks is not None or any(use.kind == "read" for use in uses)
+        rename = _rename_fix(project, uses) if renamed else None
+        for use in uses:
             if (use.path, use.line) in seen:
                 continue
             seen.add((use.path, use.line))
-            yield self.finding(use.what, use.path, use.line, subject=use.subject, evidence=use.evidence)
+            finding = self.finding(use.what, use.path, use.line, subject=use.subject, evidence=use.evidence)
+            if use.kind == "key":
+                finding.fix = _remove_key_fix(project, use)
+            elif renamed:
+                finding.fix = rename
+            else:
+                finding.fix = _debug_instead_fix(project, use)
+            yield finding
 
     # -- what the value does -----------------------------------------------------------
 
@@ -137,7 +161,8 @@ class StaleFlaskEnv(Rule):
                 return None
             shown = f"`FLASK_ENV={value.strip(chr(34) + chr(39))}` in {where}"
             evidence = [f"{path}:{line} sets `FLASK_ENV`"] + ([f"{picks.description} reads it"] if picks else [])
-            return _Use(path, line, self._set_message(project, shown, value, picks), f"FLASK_ENV in {path}", evidence)
+            message = self._set_message(project, shown, value, picks)
+            return _Use(path, line, message, f"FLASK_ENV in {path}", evidence, "set")
 
         found: list[_Use | None] = []
         for path, entries in project.env_files.items():
@@ -196,6 +221,9 @@ class StaleFlaskEnv(Rule):
                     f"the config key `ENV` is set in {setting.source}: it is {removed} and changes nothing",
                     f"ENV in {setting.path}",
                     setting.evidence[:3],
+                    "key",
+                    setting.node,
+                    project.python(setting.path) if setting.path else None,
                 )
         for config in production.configs:
             # Config classes the path does not load still set the removed key (DevelopmentConfig's ENV).
@@ -210,6 +238,9 @@ class StaleFlaskEnv(Rule):
                                 f"it is {removed} and changes nothing",
                                 f"ENV in {cls.name}",
                                 [f"{cls.name} is a config class of {cls.path}"],
+                                "key",
+                                small,
+                                cls.module,
                             )
         for path in paths:
             module = project.python(path) if production.imported(path) else None
@@ -225,7 +256,7 @@ class StaleFlaskEnv(Rule):
             code = module.code(node)
             what = f"`{code}` relies on the `ENV` config key, {removed}: "
             what += "`app.env` raises AttributeError" if kind == "attribute" else "Flask no longer sets it (KeyError)"
-            yield _Use(module.path, line, what, f"ENV in {module.path}", why)
+            yield _Use(module.path, line, what, f"ENV in {module.path}", why, "key-read")
 
     VALID = [
         Example(
@@ -276,6 +307,7 @@ class StaleFlaskEnv(Rule):
                 "app.py": FLASK_APP,
             },
             expect="turns nothing off",
+            fixed={".flaskenv": "FLASK_APP=app\nFLASK_DEBUG=0\n"},
         ),
         Example(
             {
@@ -284,6 +316,9 @@ class StaleFlaskEnv(Rule):
                 "app.py": FLASK_APP,
             },
             expect="Dockerfile `ENV`",
+            fixed={
+                "Dockerfile": 'FROM python:3.12-slim\nENV FLASK_DEBUG=0 PYTHONUNBUFFERED=1\nCMD ["gunicorn", "app:app"]\n'
+            },
         ),
         Example(
             {
@@ -299,6 +334,11 @@ class StaleFlaskEnv(Rule):
             },
             platform={"variables": ["FLASK_ENV"]},
             expect="to pick its config",
+            fixed={
+                "railway.toml": '[deploy]\nstartCommand = "APP_ENV=production gunicorn wsgi:app"\n',
+                "wsgi.py": "import os\n\nfrom app import create_app\n\napp = create_app(os.getenv('APP_ENV') or 'default')\n",
+            },
+            note="the app's own variable is renamed in its code and in the start command at once",
         ),
         Example(
             {
@@ -315,6 +355,7 @@ class StaleFlaskEnv(Rule):
                 "settings.py": "class Config:\n    ENV = 'production'\n    DEBUG = False\n",
             },
             expect="config key `ENV`",
+            fixed={"settings.py": "class Config:\n    DEBUG = False\n"},
         ),
         Example(
             {
@@ -325,6 +366,48 @@ class StaleFlaskEnv(Rule):
             },
             app_root="api",
             expect="api/docker-compose.yml",
+            fixed={
+                "api/docker-compose.yml": "services:\n  web:\n    build: .\n    environment:\n      FLASK_DEBUG: 0\n"
+            },
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\r\n",
+                ".env": "# production settings\r\nFLASK_ENV=production\r\nFLASK_DEBUG=0\r\nDATABASE_URL=\r\n",
+                "app.py": "from flask import Flask\r\n\r\napp = Flask(__name__)\r\n",
+            },
+            expect="`FLASK_ENV=production` in .env",
+            fixed={".env": "# production settings\r\nFLASK_DEBUG=0\r\nDATABASE_URL=\r\n"},
+            note="Windows line endings; FLASK_DEBUG is already set, so the line goes",
+        ),
+        Example(
+            {
+                "Procfile": "web: FLASK_ENV=production gunicorn 'app:create_app()'\n",
+                "app/__init__.py": (
+                    "import os\n\nfrom flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+                    '    env = os.environ.get("FLASK_ENV", "production")  # picks the config\n'
+                    '    app.config.from_object(f"app.config.{env.title()}Config")\n    return app\n'
+                ),
+                "app/config.py": "class ProductionConfig:\n    DEBUG = False\n\n\nclass DevelopmentConfig:\n    DEBUG = True\n",
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nENV PYTHONUNBUFFERED=1 \\\n    FLASK_ENV=production\n"
+                    "CMD gunicorn 'app:create_app()'\n"
+                ),
+            },
+            expect="the app's own code reads `FLASK_ENV` to pick its config (app/__init__.py:9)",
+            fixed={
+                "Procfile": "web: APP_ENV=production gunicorn 'app:create_app()'\n",
+                "app/__init__.py": (
+                    "import os\n\nfrom flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+                    '    env = os.environ.get("APP_ENV", "production")  # picks the config\n'
+                    '    app.config.from_object(f"app.config.{env.title()}Config")\n    return app\n'
+                ),
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nENV PYTHONUNBUFFERED=1 \\\n    APP_ENV=production\n"
+                    "CMD gunicorn 'app:create_app()'\n"
+                ),
+            },
+            note="a factory that picks its config class from FLASK_ENV; a continued ENV and a command prefix",
         ),
     ]
 
@@ -379,3 +462,140 @@ def _is_app(expr: cst.BaseExpression) -> bool:
 
 def _is_config(expr: cst.BaseExpression) -> bool:
     return isinstance(expr, cst.Attribute) and expr.attr.value == "config" and _is_app(expr.value)
+
+
+# -- fixes ---------------------------------------------------------------------------
+
+NEW_NAME = "APP_ENV"
+RENAME_SAFETY = (
+    f"This fix is unsafe because the app then reads `{NEW_NAME}`: rename the variable in Railway's Variables (and "
+    "in any env file outside the repository) too, or the app falls back to its default config."
+)
+DEBUG_SAFETY = (
+    "Flask 2.3+ ignores `FLASK_ENV`, so nothing changes there; on older Flask, `FLASK_ENV=development` also "
+    "turned debug on, which is now off unless `FLASK_DEBUG=1`."
+)
+
+
+def _debug_instead_fix(project: Project, use: _Use) -> Fix | None:
+    """`FLASK_ENV=...` -> `FLASK_DEBUG=0` in env files, the Dockerfile and compose files (removed where
+    FLASK_DEBUG is already set); a command's `FLASK_ENV=...` prefix is dropped."""
+    if use.kind != "set":
+        return None
+    text = utf8_text(project, use.path)
+    if text is None:
+        return None
+    if _COMPOSE_FILE.match(posixpath.basename(use.path)):
+        new = _compose_debug(text, use.line)
+    else:
+        sets_debug = re.search(r"\bFLASK_DEBUG\s*=", text) is not None
+        new = variable_edit(project, use.path, use.line, "FLASK_ENV", None if sets_debug else "0", "FLASK_DEBUG")
+    if new is None:
+        return None
+    if new.count("FLASK_DEBUG") > text.count("FLASK_DEBUG"):
+        title = f"Use `FLASK_DEBUG=0` instead of `FLASK_ENV` in {use.path}"
+    else:
+        title = f"Remove `FLASK_ENV` from {use.path}"
+    return Fix(title, DEBUG_SAFETY, {use.path: new})
+
+
+def _compose_debug(text: str, line: int) -> str | None:
+    lines = text.splitlines(keepends=True)
+    if not 1 <= line <= len(lines):
+        return None
+    raw = lines[line - 1]
+    match = _COMPOSE_SET.search(raw)
+    if match is None or re.search(r"\bFLASK_DEBUG\b", text):
+        return None
+    edited = raw[: match.start()] + "FLASK_DEBUG" + raw[match.start() + len("FLASK_ENV") : match.start("value")]
+    edited += "0" + raw[match.end("value") :]
+    return "".join([*lines[: line - 1], edited, *lines[line:]])
+
+
+def _rename_fix(project: Project, uses: list[_Use]) -> Fix | None:
+    """Rename the app's own variable, FLASK_ENV -> APP_ENV, in every env read of its Python and every
+    deploy file that sets it. None when APP_ENV is taken or a mention cannot be renamed safely."""
+    if project.python_paths_containing(NEW_NAME.encode()) or any(
+        NEW_NAME in (project.read_text(use.path) or "") for use in uses
+    ):
+        return None
+    changes: dict[str, str] = {}
+    for path in project.python_paths_containing(b"FLASK_ENV"):
+        edit = ModuleEdit.of(project, path)
+        if edit is None:
+            return None
+        finder = _EnvNameFinder(edit.module)
+        edit.module.tree.visit(finder)
+        if finder.other:
+            return None  # FLASK_ENV in a string that is not an env read: renaming could break it
+        for node in finder.keys:
+            edit.replace(node, node.with_changes(value=node.value.replace("FLASK_ENV", NEW_NAME)))
+        text = edit.text()
+        if text is not None:
+            changes[path] = text
+    for use in uses:
+        if use.kind != "set":
+            continue
+        current = changes.get(use.path) or utf8_text(project, use.path)
+        if current is None:
+            return None
+        if _COMPOSE_FILE.match(posixpath.basename(use.path)):
+            lines = current.splitlines(keepends=True)
+            if not 1 <= use.line <= len(lines):
+                return None
+            raw = lines[use.line - 1]
+            new = "".join(
+                [*lines[: use.line - 1], re.sub(r"\bFLASK_ENV\b", NEW_NAME, raw, count=1), *lines[use.line :]]
+            )
+        else:
+            new = variable_edit(project, use.path, use.line, "FLASK_ENV", KEEP, NEW_NAME, text=current)
+        if new is None:
+            return None
+        changes[use.path] = new
+    if not changes:
+        return None
+    return Fix(f"Rename the app's `FLASK_ENV` variable to `{NEW_NAME}`", RENAME_SAFETY, changes)
+
+
+class _EnvNameFinder(cst.CSTVisitor):
+    """The `"FLASK_ENV"` strings of env reads (`os.getenv("FLASK_ENV")`), and whether it appears elsewhere."""
+
+    def __init__(self, module: PyModule) -> None:
+        self.module = module
+        self.keys: list[cst.SimpleString] = []
+        self.other = False
+        self._claimed: set[int] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._read(node, node.args[0].value if node.args else None)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        index = node.slice[0].slice if len(node.slice) == 1 else None
+        self._read(node, index.value if isinstance(index, cst.Index) else None)
+
+    def _read(self, node: cst.BaseExpression, key: cst.BaseExpression | None) -> None:
+        if isinstance(key, cst.SimpleString) and literal(key) == "FLASK_ENV" and env_read(node, self.module):
+            self.keys.append(key)
+            self._claimed.add(id(key))
+
+    def leave_SimpleString(self, node: cst.SimpleString) -> None:
+        if "FLASK_ENV" in node.value and id(node) not in self._claimed:
+            self.other = True
+
+
+def _remove_key_fix(project: Project, use: _Use) -> Fix | None:
+    """Remove an assignment of the `ENV` config key (a class attribute, `app.config["ENV"] = ...`)."""
+    if use.node is None or use.module is None:
+        return None
+    edit = ModuleEdit.of(project, use.path)
+    node = edit.locate(use.node, use.module) if edit is not None else None
+    statement = edit.statement_of(node) if node is not None else None
+    # Only a statement that is this one assignment: `ENV = "production"`, `app.config["ENV"] = ...`.
+    if not isinstance(statement, cst.SimpleStatementLine) or statement.body[0] is not node:
+        return None
+    if not edit.remove(statement):
+        return None
+    return edit.fix(
+        "Remove the `ENV` config key",
+        "Flask 2.3+ ignores it; code that still reads `app.config['ENV']` gets a KeyError (reported on its own).",
+    )

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from analyzer.autofix import Fix
 from analyzer.deployfiles import parse_env_instruction
+from analyzer.fixes.envvars import command_assignment, dockerfile_assignment, still_parses, toml_remove_line
+from analyzer.fixes.pycode import ModuleEdit
 from analyzer.prodpath import (
     AppConfig,
     EnvValue,
@@ -35,6 +38,15 @@ LOADERS = frozenset({"from_object", "from_pyfile", "from_file", "from_envvar", "
 # Files Flask loads as config besides Python modules: `from_pyfile("settings.cfg")`, `from_file(...)`.
 CONFIG_SUFFIXES = (".cfg", ".json", ".toml")
 GENERATOR_NAMES = {"secrets": "`secrets`", "urandom": "`os.urandom`", "uuid": "`uuid`"}
+SECRET_SAFETY = (
+    "This fix is unsafe because the app then fails at boot until `{name}` is set: set it in Railway's Variables "
+    'first, to a new random value (`python -c "import secrets; print(secrets.token_hex(32))"`), and treat the '
+    "committed value as leaked (rotating it logs everyone out)."
+)
+DEPLOY_SAFETY = (
+    "This fix is unsafe because `{name}` then comes only from Railway's Variables: set it there before deploying, "
+    "and rotate the committed value, which stays in the git history."
+)
 _QUOTED = re.compile(r"""[rRbBuUfF]{0,2}(?P<q>['"])(?P<body>(?:\\.|(?!(?P=q)).)*?)(?:(?P=q)|(?P<cut>\.\.\.$)|$)""")
 
 
@@ -80,6 +92,12 @@ class SecretKeyHardcoded(Rule):
     ## How to fix
     Read the key with `os.environ["SECRET_KEY"]` so a missing variable fails at boot, set a long random value (`python -c "import secrets; print(secrets.token_hex(32))"`) in Railway's Variables, and treat the committed value as leaked: rotating it logs everyone out, which is the point.
 
+    ## Fix safety
+    The autofix reads the key with `os.environ["SECRET_KEY"]`, or removes the
+    committed `ENV`/`NAME=value`, so the app fails at boot until the variable is set:
+    set it in Railway's Variables first. The committed value stays in the git
+    history: rotate it.
+
     ## References
     - Flask: Configuration Handling, `SECRET_KEY`
     - Flask-JWT-Extended: `JWT_SECRET_KEY`; Flask-Security: `SECURITY_PASSWORD_SALT`; Flask-WTF: `WTF_CSRF_SECRET_KEY`
@@ -96,13 +114,15 @@ class SecretKeyHardcoded(Rule):
         seen: set[tuple] = set()
         for item in deploy_literals(project, is_signing_key):
             if item.value.strip():
-                yield self.finding(
+                finding = self.finding(
                     f"`{item.name}` is a hard-coded literal in {item.place}",
                     item.path,
                     item.line,
                     subject=f"{item.name} {item.path}",
                     evidence=item.evidence,
                 )
+                finding.fix = deploy_literal_fix(project, item)
+                yield finding
         if not mentions_any(project, SIGNING_NEEDLES):
             return
         production = project.production
@@ -119,7 +139,7 @@ class SecretKeyHardcoded(Rule):
                 message = f"`{item.key}` is a hard-coded literal in {item.place(found)}"
             else:
                 message = f"`{item.key}` falls back to a literal in {item.place(found)}: {unset}"
-            yield self.finding(
+            finding = self.finding(
                 message,
                 found.path,
                 found.line,
@@ -127,6 +147,8 @@ class SecretKeyHardcoded(Rule):
                 subject=f"{item.key} {found.path}",
                 evidence=item.evidence_for(found, unset),
             )
+            finding.fix = environment_fix(project, item, found, SECRET_SAFETY)
+            yield finding
 
     VALID = [
         Example(
@@ -230,6 +252,15 @@ class SecretKeyHardcoded(Rule):
                 "flasky.py": "import os\nfrom app import create_app\n\napp = create_app(os.getenv('FLASK_CONFIG') or 'default')\n",
             },
             expect="`SECRET_KEY` falls back to a literal in `Config` (config.py:5), inherited by `DevelopmentConfig`",
+            fixed={
+                "config.py": (
+                    "import os\n\n\nclass Config:\n    SECRET_KEY = os.environ['SECRET_KEY']\n\n\n"
+                    "class DevelopmentConfig(Config):\n    DEBUG = True\n\n\n"
+                    "class ProductionConfig(Config):\n    pass\n\n\n"
+                    "config = {'development': DevelopmentConfig, 'production': ProductionConfig,\n"
+                    "          'default': DevelopmentConfig}\n"
+                )
+            },
         ),
         Example(
             {
@@ -244,6 +275,16 @@ class SecretKeyHardcoded(Rule):
                 ),
             },
             expect="`SECRET_KEY` is a hard-coded literal in flaskr/__init__.py:9",
+            fixed={
+                "flaskr/__init__.py": (
+                    "import os\n\nfrom flask import Flask\n\n\ndef create_app(test_config=None):\n"
+                    "    app = Flask(__name__, instance_relative_config=True)\n"
+                    "    app.config.from_mapping(\n        SECRET_KEY=os.environ['SECRET_KEY'],\n"
+                    "        DATABASE=os.path.join(app.instance_path, 'flaskr.sqlite'),\n    )\n"
+                    "    if test_config is None:\n        app.config.from_pyfile('config.py', silent=True)\n"
+                    "    else:\n        app.config.from_mapping(test_config)\n    return app\n"
+                )
+            },
             note="the Flask tutorial's factory: instance/config.py is not committed",
         ),
         Example(
@@ -268,6 +309,14 @@ class SecretKeyHardcoded(Rule):
                 "run.py": "from flask import Flask\n\napp = Flask(__name__)\napp.config.from_object('settings.ProductionConfig')\n",
             },
             expect="`JWT_SECRET_KEY` is a hard-coded literal in `BaseConfig` (settings.py:5), inherited by `ProductionConfig`",
+            fixed={
+                "settings.py": (
+                    "import os\n\n\nclass BaseConfig:\n    JWT_SECRET_KEY = os.environ['JWT_SECRET_KEY']\n"
+                    "    SECURITY_PASSWORD_SALT = os.environ['SECURITY_PASSWORD_SALT']\n\n\n"
+                    "class ProductionConfig(BaseConfig):\n    SECRET_KEY = os.environ['SECRET_KEY']\n"
+                )
+            },
+            note="both keys of the class are fixed together",
         ),
         Example(
             {
@@ -279,6 +328,14 @@ class SecretKeyHardcoded(Rule):
                 "app.py": "import os\nfrom flask import Flask\n\napp = Flask(__name__)\napp.secret_key = os.environ['SECRET_KEY']\n",
             },
             expect="`SECRET_KEY` is a hard-coded literal in `ENV` (Dockerfile:5)",
+            fixed={
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+                    "ENV FLASK_DEBUG=0\n"
+                    'CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app:app"]\n'
+                )
+            },
+            note="the continued ENV keeps its other variable and stops continuing",
         ),
         Example(
             {
@@ -286,6 +343,7 @@ class SecretKeyHardcoded(Rule):
                 "app.py": "import os\nfrom flask import Flask\n\napp = Flask(__name__)\napp.secret_key = os.environ['SECRET_KEY']\n",
             },
             expect="`SECRET_KEY` is a hard-coded literal in `deploy.startCommand` (railway.json:1)",
+            fixed={"railway.json": '{"deploy": {"startCommand": "gunicorn app:app"}}'},
         ),
         Example(
             {
@@ -313,6 +371,45 @@ class SecretKeyHardcoded(Rule):
             },
             app_root="backend",
             expect="`SECURITY_PASSWORD_SALT` is a hard-coded literal in backend/api/config.py:4",
+            fixed={
+                "backend/api/config.py": (
+                    "import os\n\nSECRET_KEY = os.environ['SECRET_KEY']\n"
+                    "SECURITY_PASSWORD_SALT = os.environ['SECURITY_PASSWORD_SALT']\n"
+                )
+            },
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'shop:create_app()'\r\n",
+                "shop/__init__.py": (
+                    '"""The shop."""\r\n\r\nfrom flask import Flask\r\n\r\n\r\ndef create_app():\r\n'
+                    "    app = Flask(__name__)\r\n"
+                    '    app.secret_key = "s3cr3t-shop"  # TODO: move to Railway\r\n'
+                    "    return app\r\n"
+                ),
+            },
+            expect="`SECRET_KEY` is a hard-coded literal in shop/__init__.py:8",
+            fixed={
+                "shop/__init__.py": (
+                    '"""The shop."""\r\n\r\nimport os\r\nfrom flask import Flask\r\n\r\n\r\ndef create_app():\r\n'
+                    "    app = Flask(__name__)\r\n"
+                    '    app.secret_key = os.environ["SECRET_KEY"]  # TODO: move to Railway\r\n'
+                    "    return app\r\n"
+                )
+            },
+            note="Windows line endings, a docstring, no `import os` yet, a comment beside the edit",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "nixpacks.toml": '[variables]\nFLASK_DEBUG = "0"\nSECRET_KEY = "nixpacks-key-123"\n',
+                "app.py": (
+                    "import os\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+                    "app.secret_key = os.environ['SECRET_KEY']\n"
+                ),
+            },
+            expect="`SECRET_KEY` is a hard-coded literal in `[variables]` (nixpacks.toml:3)",
+            fixed={"nixpacks.toml": '[variables]\nFLASK_DEBUG = "0"\n'},
         ),
     ]
 
@@ -711,3 +808,53 @@ def _committed_commands(project: Project) -> Iterator[tuple[str, str, int | None
         for instruction in dockerfile.instructions:
             if instruction.keyword in ("CMD", "ENTRYPOINT") and not instruction.value.startswith("["):
                 yield instruction.value, dockerfile.path, instruction.line, f"`{instruction.keyword}`"
+
+
+# -- fixes, shared by PF303, PF307 and PF308 ---------------------------------------
+
+
+def environment_fix(
+    project: Project, item: KeyValue, found: Value, safety: str, variable: str | None = None, suffix: str = ""
+) -> Fix | None:
+    """Replace the expression that gives the key its value with a read that has no fallback
+    (`os.environ["SECRET_KEY"]`, then `suffix`), where the key is assigned. None when the value is not
+    written there (a name bound elsewhere, several candidate configs)."""
+    value = item.value
+    located = (
+        None
+        if isinstance(value, Unknown)
+        else ModuleEdit.at_value(project, item.path, item.line, value.node, value.module)
+    )
+    if located is None:
+        return None
+    edit, node = located
+    inner = edit.locate(found.node, found.module)
+    if inner is None or not edit.contains(node, inner):
+        return None
+    name = variable or (value.name if isinstance(value, EnvValue) else item.key)
+    code = edit.environ(name, node)
+    if code is None or not edit.replace(node, code + suffix.replace('"', edit.quote(node))):
+        return None
+    return edit.fix(f"Read `{name}` from the environment", safety.format(name=name))
+
+
+def deploy_literal_fix(project: Project, item: DeployLiteral) -> Fix | None:
+    """Remove a committed `NAME=value` from the deploy file that sets it, so the platform's variable is
+    the one the app gets."""
+    data = project.raw(item.path)
+    if data is None or item.line is None:
+        return None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    dockerfile, nixpacks = project.dockerfile, project.nixpacks
+    if dockerfile is not None and item.path == dockerfile.path and item.place.startswith(("`ENV`", "`ARG`")):
+        new = dockerfile_assignment(text, item.line, item.name, None)
+    elif nixpacks is not None and item.path == nixpacks.path and item.place.startswith("`[variables]`"):
+        new = toml_remove_line(text, item.line, item.name)
+    else:
+        new = command_assignment(text, item.line, item.name, None)
+    if new is None or new == text or not still_parses(item.path, new):
+        return None
+    return Fix(f"Remove `{item.name}` from {item.place}", DEPLOY_SAFETY.format(name=item.name), {item.path: new})

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from analyzer.autofix import Fix
 from analyzer.deployfiles import parse_env_file
 from analyzer.prodpath.dotenv import FIND_DOTENV, LOAD_DOTENV
 from analyzer.prodpath.values import DOTENV_VALUES
@@ -72,6 +73,11 @@ class EnvFileCommitted(Rule):
     ## How to fix
     Remove the file from git (`git rm --cached .env`, add it to `.gitignore`), rotate every value it held, and set them in Railway's Variables.
 
+    ## Fix safety
+    The autofix adds the file to `.gitignore` and untracks it with `git rm --cached`,
+    which keeps your local copy. It rewrites no history: rotating the values is yours
+    to do.
+
     ## References
     - Railway: Variables, reference variables
     - python-dotenv: `load_dotenv(override=...)`
@@ -88,6 +94,7 @@ class EnvFileCommitted(Rule):
         if not candidates:
             return
         loads: list[Load] | None = None
+        flagged: list[tuple[Finding, str, list[str], Load | None]] = []
         for path in candidates:
             text = project.read_text(path)
             if text is None:
@@ -110,7 +117,13 @@ class EnvFileCommitted(Rule):
                     f"; `{load.call}` at {load.path}:{load.line} loads it at import, "
                     f"so the committed values are the production ones for {scope}"
                 )
-            yield self.finding(message, path, secrets[0][1], subject=path)
+            finding = self.finding(message, path, secrets[0][1], subject=path)
+            flagged.append((finding, path, [name for name, _line, _kind in secrets], load))
+        # One fix untracks every flagged file: applying any finding's fix clears them all.
+        fix = untrack_fix(project, flagged)
+        for finding, *_ in flagged:
+            finding.fix = fix
+            yield finding
 
     VALID = [
         Example(
@@ -150,6 +163,7 @@ class EnvFileCommitted(Rule):
         Example(
             {".env": "FLASK_APP=app.py\nSECRET_KEY=9b1f0a7c3e5d\nMAIL_PASSWORD=s3cr3t-mail\n"},
             expect="`.env` commits `SECRET_KEY`, `MAIL_PASSWORD`",
+            fixed={".gitignore": ".env\n"},
         ),
         Example(
             {
@@ -169,10 +183,12 @@ class EnvFileCommitted(Rule):
             },
             app_root="backend",
             expect="the production ones for every variable",
+            fixed={".gitignore": "backend/.env.production\n"},
         ),
         Example(
             {"deploy/prod.env": "REDIS_URL=redis://default:Q2xv9@redis.example.com:6379\nJWT_PRIVATE_KEY=abc\n"},
             expect="`deploy/prod.env` commits `REDIS_URL` (a URL with a password), `JWT_PRIVATE_KEY`",
+            fixed={".gitignore": "deploy/prod.env\n"},
         ),
         Example(
             {
@@ -182,7 +198,59 @@ class EnvFileCommitted(Rule):
             expect="`.env` commits `SECRET_KEY`",
             note="a load under the main guard is not at import, but the file is still committed",
         ),
+        Example(
+            {
+                ".gitignore": "__pycache__/\r\n*.pyc\r\n.venv",
+                ".env": "SECRET_KEY=9b1f0a7c3e5d\r\n",
+                "config/prod.env": "MAIL_PASSWORD=s3cr3t-mail\r\n",
+            },
+            expect="`config/prod.env` commits `MAIL_PASSWORD`",
+            fixed={".gitignore": "__pycache__/\r\n*.pyc\r\n.venv\r\n.env\r\nconfig/prod.env\r\n"},
+            note="an existing .gitignore with Windows line endings and no final newline; both files in one fix",
+        ),
     ]
+
+
+def untrack_fix(project: Project, flagged: list[tuple[Finding, str, list[str], Load | None]]) -> Fix | None:
+    """Ignore the files in the repository's `.gitignore` (created when missing, its line endings kept)
+    and untrack them with `git rm --cached`, which a diff cannot say."""
+    if not flagged:
+        return None
+    if ".gitignore" in project.files.paths:
+        data = project.raw(".gitignore")
+        try:
+            text = data.decode("utf-8") if data is not None else ""
+        except UnicodeDecodeError:
+            return None
+    else:
+        text = None
+    entries = {line.strip() for line in (text or "").splitlines()}
+    paths = [path for _finding, path, _names, _load in flagged]
+    # A root file's name also ignores it in any folder; a nested path is relative to the root .gitignore.
+    missing = [path for path in dict.fromkeys(paths) if not entries & {path, "/" + path}]
+    changes: dict[str, str] = {}
+    if missing:
+        base = text or ""
+        newline = "\r\n" if "\r\n" in base else "\n"
+        if base and not base.endswith(("\n", "\r")):
+            base += newline
+        changes[".gitignore"] = base + "".join(path + newline for path in missing)
+    names = list(dict.fromkeys(name for _finding, _path, found, _load in flagged for name in found))
+    shown = ", ".join(f"`{name}`" for name in names)
+    safety = (
+        f"Untracking does not remove the values from the git history: rotate {shown} and set them in Railway's "
+        "Variables. `git rm --cached` keeps your local copy."
+    )
+    loaded = [load for *_, load in flagged if load is not None]
+    if loaded:
+        safety += (
+            f" The app loads the file at import ({loaded[0].path}:{loaded[0].line}): without it in the image, "
+            "every variable it set must come from Railway's Variables."
+        )
+    files = " ".join(paths)
+    listed = ", ".join(f"`{path}`" for path in paths)
+    title = f"Stop tracking {listed}: add to .gitignore and run `git rm --cached {files}`"
+    return Fix(title, safety, changes, paths)
 
 
 def is_env_file(path: str) -> bool:

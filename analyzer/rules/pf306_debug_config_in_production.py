@@ -6,7 +6,7 @@ from analyzer.prodpath import Known, Setting
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
-from analyzer.rules.pf301_debugger_exposed import env_debug
+from analyzer.rules.pf301_debugger_exposed import DebugState, debug_off_fix, env_debug
 from analyzer.startcmd import WSGI_SERVERS
 
 WAITRESS_SERVE = frozenset({"waitress.serve"})
@@ -73,6 +73,11 @@ class DebugConfigInProduction(Rule):
     ## How to fix
     Read DEBUG from the environment with a default of off, and make the production config the default.
 
+    ## Fix safety
+    The autofix makes DEBUG `os.environ.get("FLASK_DEBUG") == "1"` (the app's own
+    variable when it reads one), or turns a committed `FLASK_DEBUG=1` into
+    `FLASK_DEBUG=0`: debug is then off unless the variable is `1`.
+
     ## References
     - Flask: Configuration Handling, `DEBUG` and `FLASK_DEBUG`
     - Flask: Deploying to Production
@@ -96,13 +101,15 @@ class DebugConfigInProduction(Rule):
         state = env_debug(project)
         if state is None or not state.on:
             return
-        yield self.finding(
+        finding = self.finding(
             f"{state.reason} turns `DEBUG` on (Flask reads it when the app is created) while {server} serves the app",
             state.path,
             state.line,
             subject=state.setting.name,
             evidence=[*production.entry.evidence, *state.evidence],
         )
+        finding.fix = debug_off_fix(project, state, dev_server=False)
+        yield finding
 
     def _setting(self, project: Project, setting: Setting, selection: list[str], server: str) -> Iterator[Finding]:
         value = setting.value
@@ -125,13 +132,16 @@ class DebugConfigInProduction(Rule):
         else:  # a class or module loaded by from_object/from_pyfile: say why that one is loaded
             chosen = selection
             what = f"`DEBUG` is on in {setting.source}, the config the production path loads,"
-        yield self.finding(
+        finding = self.finding(
             f"{what} while {server} serves the app{how}",
             setting.path,
             setting.line,
             subject=f"DEBUG in {setting.defined_in.name if setting.defined_in else setting.path}",
             evidence=list(dict.fromkeys([*setting.evidence, *chosen]))[:7],
         )
+        state = DebugState(True, "", None, setting.path, setting.line, (), value.node, value.module)
+        finding.fix = debug_off_fix(project, state, dev_server=False)
+        yield finding
 
     @staticmethod
     def _wsgi_server(project: Project) -> str | None:
@@ -199,7 +209,15 @@ class DebugConfigInProduction(Rule):
         ),
     ]
     INVALID = [
-        Example(FLASKY, expect="DevelopmentConfig"),
+        Example(
+            FLASKY,
+            expect="DevelopmentConfig",
+            fixed={
+                "config.py": CONFIG_PY.replace(
+                    "    DEBUG = True\n", "    DEBUG = os.environ.get('FLASK_DEBUG') == '1'\n"
+                )
+            },
+        ),
         Example(
             {
                 "Procfile": "web: gunicorn 'app:create_app()'\n",
@@ -207,6 +225,10 @@ class DebugConfigInProduction(Rule):
                 "    app.config['DEBUG'] = True\n    return app\n",
             },
             expect="gunicorn",
+            fixed={
+                "app/__init__.py": "import os\nfrom flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+                "    app.config['DEBUG'] = os.environ.get('FLASK_DEBUG') == '1'\n    return app\n"
+            },
         ),
         Example(
             {
@@ -214,6 +236,7 @@ class DebugConfigInProduction(Rule):
                 "app.py": FLASK_APP + "app.debug = True\n",
             },
             expect="`app.debug = True`",
+            fixed={"app.py": "import os\n" + FLASK_APP + 'app.debug = os.environ.get("FLASK_DEBUG") == "1"\n'},
         ),
         Example(
             {
@@ -237,6 +260,10 @@ class DebugConfigInProduction(Rule):
                 "app.py": FLASK_APP,
             },
             expect="`FLASK_DEBUG=1` from Dockerfile:2",
+            fixed={
+                "Dockerfile": "FROM python:3.12-slim\nENV FLASK_DEBUG=0\nCOPY . .\n"
+                'CMD ["gunicorn", "-b", "0.0.0.0:8000", "app:app"]\n'
+            },
         ),
         Example(
             {
@@ -246,6 +273,9 @@ class DebugConfigInProduction(Rule):
             },
             app_root="backend",
             expect="waitress",
+            fixed={
+                "backend/config.py": 'import os\n\n\nclass Config:\n    DEBUG = os.environ.get("FLASK_DEBUG") == "1"\n'
+            },
         ),
         Example(
             {
@@ -255,5 +285,26 @@ class DebugConfigInProduction(Rule):
                 "app.py": FLASK_APP + "app.config.update(DEBUG=True)\n",
             },
             expect="waitress (`serve()` at serve.py:6)",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'blog:create_app()'\r\n",
+                "blog/__init__.py": (
+                    '"""Blog."""\r\nfrom __future__ import annotations\r\n\r\nfrom flask import Flask\r\n\r\n\r\n'
+                    "def create_app() -> Flask:\r\n    app = Flask(__name__)\r\n"
+                    "    app.config.from_mapping(\r\n        DEBUG=True,  # TODO\r\n        JSON_SORT_KEYS=False,\r\n    )\r\n"
+                    "    return app\r\n"
+                ),
+            },
+            expect="`app.config.from_mapping(",
+            fixed={
+                "blog/__init__.py": (
+                    '"""Blog."""\r\nfrom __future__ import annotations\r\n\r\nimport os\r\nfrom flask import Flask\r\n\r\n\r\n'
+                    "def create_app() -> Flask:\r\n    app = Flask(__name__)\r\n"
+                    '    app.config.from_mapping(\r\n        DEBUG=os.environ.get("FLASK_DEBUG") == "1",  # TODO\r\n'
+                    "        JSON_SORT_KEYS=False,\r\n    )\r\n    return app\r\n"
+                )
+            },
+            note="Windows line endings; `import os` goes after the docstring and `from __future__`",
         ),
     ]

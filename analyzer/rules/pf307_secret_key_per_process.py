@@ -9,10 +9,17 @@ from analyzer.rules.pf303_secret_key_hardcoded import (
     GENERATOR_NAMES,
     SIGNING_NEEDLES,
     column,
+    environment_fix,
     generated_of,
     is_signing_key,
     production_values,
     unset_note,
+)
+
+FIXED_KEY_SAFETY = (
+    "This fix is unsafe because the app then fails at boot until `{name}` is set: set it once in Railway's "
+    'Variables (`python -c "import secrets; print(secrets.token_hex(32))"`) so every worker and every deploy '
+    "shares it; sessions signed with the old per-process keys end once more when you deploy."
 )
 
 
@@ -49,6 +56,11 @@ class SecretKeyPerProcess(Rule):
     ## How to fix
     Generate the key once (`python -c "import secrets; print(secrets.token_hex(32))"`), store it in Railway's Variables, and read it with `os.environ["SECRET_KEY"]` so every worker and every deploy shares it.
 
+    ## Fix safety
+    The autofix reads the key with `os.environ["SECRET_KEY"]`, so the app fails at
+    boot until the variable is set: set it in Railway's Variables first. Sessions
+    signed with the old per-process keys end once more.
+
     ## References
     - Flask: Configuration Handling, `SECRET_KEY`
     - gunicorn: Settings, `workers` and `preload_app`
@@ -78,7 +90,7 @@ class SecretKeyPerProcess(Rule):
                 message = (
                     f"`{item.key}` falls back to a value generated at import ({how}) in {item.place(found)}: {unset}"
                 )
-            yield self.finding(
+            finding = self.finding(
                 message + "; each worker and each deploy gets its own key",
                 found.path,
                 found.line,
@@ -86,6 +98,8 @@ class SecretKeyPerProcess(Rule):
                 subject=f"{item.key} {found.path}",
                 evidence=item.evidence_for(found, unset),
             )
+            finding.fix = environment_fix(project, item, found, FIXED_KEY_SAFETY)
+            yield finding
 
     VALID = [
         Example(
@@ -147,6 +161,12 @@ class SecretKeyPerProcess(Rule):
                 "app.py": "import os\nfrom flask import Flask\n\napp = Flask(__name__)\napp.secret_key = os.urandom(24)\n",
             },
             expect="`SECRET_KEY` is generated at import (`os.urandom`) in app.py:5",
+            fixed={
+                "app.py": (
+                    "import os\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+                    'app.secret_key = os.environ["SECRET_KEY"]\n'
+                )
+            },
         ),
         Example(
             {
@@ -173,6 +193,13 @@ class SecretKeyPerProcess(Rule):
                 ),
             },
             expect="(`uuid`)",
+            fixed={
+                "main.py": (
+                    "import os\n\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+                    "app.config['SECRET_KEY'] = os.environ['SECRET_KEY']\n"
+                )
+            },
+            note="the uuid import only the generated key used goes too",
         ),
         Example(
             {
@@ -189,6 +216,18 @@ class SecretKeyPerProcess(Rule):
             },
             expect="`JWT_SECRET_KEY` is generated at import (`os.urandom`) in `BaseConfig` (api/settings.py:5), "
             "inherited by `ProductionConfig`",
+            fixed={
+                "api/__init__.py": (
+                    "import os\n\nfrom flask import Flask\n\nfrom .settings import ProductionConfig\n\n\n"
+                    "def create_app():\n    app = Flask(__name__)\n    app.config.from_object(ProductionConfig)\n"
+                    '    app.config.from_mapping(WTF_CSRF_SECRET_KEY=os.environ["WTF_CSRF_SECRET_KEY"])\n'
+                    "    return app\n"
+                ),
+                "api/settings.py": (
+                    "import os\n\n\nclass BaseConfig:\n    JWT_SECRET_KEY = os.environ['JWT_SECRET_KEY']\n\n\n"
+                    "class ProductionConfig(BaseConfig):\n    SECRET_KEY = os.environ['SECRET_KEY']\n"
+                ),
+            },
         ),
         Example(
             {
@@ -200,5 +239,35 @@ class SecretKeyPerProcess(Rule):
                 ),
             },
             expect="`SECRET_KEY` falls back to a value generated at import (`secrets`) in app.py:5",
+            fixed={
+                "app.py": (
+                    "import os\nfrom flask import Flask\n\nSECRET_KEY = os.environ['SECRET_KEY']\n\n"
+                    "app = Flask(__name__)\napp.config.from_object(__name__)\n"
+                )
+            },
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn wsgi:app\r\n",
+                "config.py": (
+                    "import os\r\nimport secrets\r\n\r\n\r\nclass Config:\r\n"
+                    "    # a fresh key each boot keeps things simple\r\n"
+                    "    SECRET_KEY = os.environ.get(\r\n        'SECRET_KEY',\r\n        secrets.token_hex(32),\r\n    )\r\n"
+                    "    TOKEN_TTL = secrets.choice([3600])\r\n"
+                ),
+                "wsgi.py": (
+                    "from flask import Flask\r\n\r\napp = Flask(__name__)\r\napp.config.from_object('config.Config')\r\n"
+                ),
+            },
+            expect="`SECRET_KEY` falls back to a value generated at import (`secrets`) in `Config` (config.py:7)",
+            fixed={
+                "config.py": (
+                    "import os\r\nimport secrets\r\n\r\n\r\nclass Config:\r\n"
+                    "    # a fresh key each boot keeps things simple\r\n"
+                    "    SECRET_KEY = os.environ['SECRET_KEY']\r\n"
+                    "    TOKEN_TTL = secrets.choice([3600])\r\n"
+                )
+            },
+            note="Windows line endings, a read split over lines under a comment; `secrets` is still used",
         ),
     ]

@@ -5,7 +5,8 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from analyzer.prodpath import Known, ProductionPath, Unknown, Value
+from analyzer.fixes.pycode import ModuleEdit
+from analyzer.prodpath import EnvValue, Known, ProductionPath, Unknown, Value
 from analyzer.project import Project
 from analyzer.pysource import dotted_name
 from analyzer.report import Finding, Severity
@@ -13,7 +14,9 @@ from analyzer.rules import Example, Rule
 from analyzer.rules.pf303_secret_key_hardcoded import (
     KeyValue,
     column,
+    deploy_literal_fix,
     deploy_literals,
+    environment_fix,
     guarded_keys,
     is_signing_key,
     is_test_path,
@@ -25,6 +28,7 @@ from analyzer.rules.pf303_secret_key_hardcoded import (
     why_chain,
 )
 from analyzer.rules.pf305_env_file_committed import LOCAL_HOSTS, PLACEHOLDER, URL_WITH_PASSWORD
+from analyzer.rules.pf401_postgres_scheme import URI_KEY
 
 CREDENTIAL_NAME = re.compile(
     r"(?:^|_)(?:PASSWORD|PASSWD|PWD|PASS|SECRET|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY|SECRET_KEY)$"
@@ -81,6 +85,12 @@ class CredentialLiteral(Rule):
     ## How to fix
     Read the value from the environment (`os.environ["MAIL_PASSWORD"]`), set it in Railway's Variables (a reference such as `${{Postgres.DATABASE_URL}}` for Railway's own databases), and rotate the committed credential: it is in the git history for good.
 
+    ## Fix safety
+    The autofix reads the value from the environment with no fallback (a URL from
+    its provider's variable: `DATABASE_URL`, `REDIS_URL`), or removes the committed
+    `ENV`/`NAME=value`, so the app fails at boot until the variable is set. Rotate the
+    committed credential.
+
     ## References
     - Railway: Variables, reference variables
     - GitHub: Removing sensitive data from a repository
@@ -96,13 +106,15 @@ class CredentialLiteral(Rule):
         for item in deploy_literals(project, lambda name: not is_signing_key(name)):
             kind = credential_kind(item.name, item.value)
             if kind is not None:
-                yield self.finding(
+                finding = self.finding(
                     f"`{item.name}` is {KINDS[kind]} in {item.place}",
                     item.path,
                     item.line,
                     subject=f"{item.name} {item.path}",
                     evidence=item.evidence,
                 )
+                finding.fix = deploy_literal_fix(project, item)
+                yield finding
         if not mentions_any(project, NEEDLES):
             return
         candidates = set(project.python_paths_containing(*NEEDLES))
@@ -120,7 +132,11 @@ class CredentialLiteral(Rule):
             if where in seen:
                 continue
             seen.add(where)
-            yield self._finding(production, item, found, kind)
+            finding = self._finding(production, item, found, kind)
+            variable = None if isinstance(item.value, EnvValue) else variable_for(item.key, found, kind)
+            suffix = SCHEME_REWRITE if item.key == URI_KEY and _postgres(found) else ""
+            finding.fix = environment_fix(project, item, found, CREDENTIAL_SAFETY, variable, suffix)
+            yield finding
         yield from self._arguments(production, candidates, seen)
 
     def _finding(self, production: ProductionPath, item: KeyValue, found: Value, kind: str) -> Finding:
@@ -171,7 +187,7 @@ class CredentialLiteral(Rule):
                 function = step.scope.node if isinstance(step.scope.node, cst.FunctionDef) else None
                 chain = production.reach.why_function(function) if function is not None else []
                 evidence = chain[-2:] if chain else why_chain(production, step.path)
-                yield self.finding(
+                finding = self.finding(
                     message,
                     found.path,
                     found.line,
@@ -179,6 +195,8 @@ class CredentialLiteral(Rule):
                     subject=f"{callee} {keyword or 'url'} {found.path}",
                     evidence=redact(evidence, [found]),
                 )
+                finding.fix = _argument_fix(production, arg, step, value, found, kind, callee, keyword)
+                yield finding
 
     VALID = [
         Example(
@@ -281,6 +299,13 @@ class CredentialLiteral(Rule):
                 "wsgi.py": "from flask import Flask\n\napp = Flask(__name__)\napp.config.from_object('config.ProductionConfig')\n",
             },
             expect="`MAIL_PASSWORD` is a hard-coded credential in `Config` (config.py:7), inherited by `ProductionConfig`",
+            fixed={
+                "config.py": (
+                    "import os\n\n\nclass Config:\n    SECRET_KEY = os.environ['SECRET_KEY']\n"
+                    "    MAIL_USERNAME = 'noreply@example.com'\n    MAIL_PASSWORD = os.environ['MAIL_PASSWORD']\n\n\n"
+                    "class ProductionConfig(Config):\n    pass\n"
+                )
+            },
         ),
         Example(
             {
@@ -306,6 +331,11 @@ class CredentialLiteral(Rule):
                 "app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
             },
             expect="`SENDGRID_API_KEY` is a hard-coded credential in `ENV` (Dockerfile:4)",
+            fixed={
+                "Dockerfile": (
+                    'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENV FLASK_DEBUG=0\nCMD ["gunicorn", "app:app"]\n'
+                )
+            },
         ),
         Example(
             {
@@ -325,6 +355,7 @@ class CredentialLiteral(Rule):
                 "app.py": "from flask import Flask\n\napp = Flask(__name__)\n",
             },
             expect="`DATABASE_URL` is a URL with a hard-coded password in the `web` command (Procfile:1)",
+            fixed={"Procfile": "web: gunicorn app:app\n"},
         ),
         Example(
             {
@@ -341,11 +372,93 @@ class CredentialLiteral(Rule):
                 ),
             },
             expect="`GITHUB_TOKEN` is a hard-coded credential in app/services/github.py:3",
+            fixed={
+                "app/services/github.py": (
+                    "import os\nimport requests\n\nGITHUB_TOKEN = os.environ['GITHUB_TOKEN']\n\n\n"
+                    "def repos():\n    return requests.get('https://api.github.com/user/repos',\n"
+                    "                        headers={'Authorization': f'token {GITHUB_TOKEN}'})\n"
+                )
+            },
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'shop:create_app()'\r\n",
+                "requirements.txt": "flask\r\nflask-sqlalchemy\r\npsycopg2-binary\r\ngunicorn",
+                "shop/__init__.py": (
+                    "from flask import Flask\r\nfrom flask_sqlalchemy import SQLAlchemy\r\n\r\ndb = SQLAlchemy()\r\n\r\n\r\n"
+                    "def create_app():\r\n    app = Flask(__name__)\r\n"
+                    "    app.config.update(\r\n"
+                    "        SQLALCHEMY_DATABASE_URI='postgres://shop:Zr8pQ2mLx@shop-db.example.com:5432/shop',  # prod\r\n"
+                    "    )\r\n    db.init_app(app)\r\n    return app\r\n"
+                ),
+            },
+            expect="`SQLALCHEMY_DATABASE_URI` is a URL with a hard-coded password in shop/__init__.py:10",
+            fixed={
+                "shop/__init__.py": (
+                    "import os\r\nfrom flask import Flask\r\nfrom flask_sqlalchemy import SQLAlchemy\r\n\r\n"
+                    "db = SQLAlchemy()\r\n\r\n\r\ndef create_app():\r\n    app = Flask(__name__)\r\n"
+                    "    app.config.update(\r\n        SQLALCHEMY_DATABASE_URI=os.environ['DATABASE_URL']"
+                    ".replace('postgres://', 'postgresql://', 1),  # prod\r\n"
+                    "    )\r\n    db.init_app(app)\r\n    return app\r\n"
+                )
+            },
+            note="Windows line endings, a factory, a comment beside the edit; the URL SQLAlchemy gets keeps working "
+            "with a provider's postgres:// (PF401)",
         ),
     ]
 
 
 KINDS = {"credential": "a hard-coded credential", "url": "a URL with a hard-coded password"}
+CREDENTIAL_SAFETY = (
+    "This fix is unsafe because the app then fails at boot until `{name}` is set: set it in Railway's Variables "
+    "first (a reference such as `${{{{Postgres.DATABASE_URL}}}}` for Railway's own services), and rotate the "
+    "committed credential, which stays in the git history."
+)
+# The variable Railway's own services (and most providers) set for a URL of that scheme.
+SCHEME_VARIABLES = (
+    (re.compile(r"^(postgres|postgresql|mysql|mariadb|mssql|oracle|cockroachdb)(\+\w+)?$"), "DATABASE_URL"),
+    (re.compile(r"^rediss?(\+\w+)?$"), "REDIS_URL"),
+    (re.compile(r"^mongodb(\+srv)?$"), "MONGO_URL"),
+    (re.compile(r"^(amqps?|pyamqp|librabbitmq)$"), "RABBITMQ_URL"),
+)
+
+
+# Providers' `postgres://` URLs fail in SQLAlchemy 1.4+ (PF401): a URL read for SQLAlchemy is rewritten.
+SCHEME_REWRITE = '.replace("postgres://", "postgresql://", 1)'
+
+
+def _postgres(found: Value) -> bool:
+    return isinstance(found, Known) and isinstance(found.value, str) and found.value.startswith("postgres")
+
+
+def variable_for(name: str, found: Value, kind: str) -> str:
+    """The environment variable a literal should come from: the provider's variable for a URL (by its
+    scheme), else the key's own name (`MAIL_PASSWORD`)."""
+    if kind == "url" and isinstance(found, Known) and isinstance(found.value, str):
+        scheme = found.value.strip().split("://", 1)[0].lower()
+        for pattern, variable in SCHEME_VARIABLES:
+            if pattern.match(scheme):
+                return variable
+    cleaned = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_").upper()
+    return cleaned if re.match(r"^[A-Z_][A-Z0-9_]*$", cleaned) else "APP_CREDENTIAL"
+
+
+def _argument_fix(production, arg: cst.Arg, step, value: Value, found: Value, kind: str, callee: str, keyword):
+    """`password=os.environ["REDIS_PASSWORD"]`: the argument itself read from the environment."""
+    edit = ModuleEdit.of(production.evaluator.project, step.path)
+    node = edit.locate(arg.value, step.module) if edit is not None else None
+    inner = edit.locate(found.node, found.module) if node is not None else None
+    if inner is None or not edit.contains(node, inner):
+        return None
+    if isinstance(value, EnvValue):
+        variable = value.name
+    else:
+        owner = callee.rsplit(".", 1)[-1]
+        variable = variable_for(f"{owner}_{keyword}" if keyword else owner, found, kind)
+    code = edit.environ(variable, node)
+    if code is None or not edit.replace(node, code):
+        return None
+    return edit.fix(f"Read `{variable}` from the environment", CREDENTIAL_SAFETY.format(name=variable))
 
 
 def is_credential_name(name: str) -> bool:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import libcst as cst
 from libcst.metadata import ParentNodeProvider
 
+from analyzer.autofix import Fix
+from analyzer.fixes.pycode import ModuleEdit
 from analyzer.prodpath import ClassRef, EnvValue, FunctionRef, Known, ModuleRef, ObjectRef, Scope, Unknown, Value
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
@@ -242,6 +244,8 @@ class _Problem:
     message: str
     subject: str
     evidence: list[str]
+    read: EnvValue | None = None  # the env read that passes the URL through
+    literal: Value | None = None  # the `postgres://` literal
 
 
 class PostgresScheme(Rule):
@@ -276,6 +280,11 @@ class PostgresScheme(Rule):
 
     ## How to fix
     Rewrite the scheme where the URL is read: `.replace("postgres://", "postgresql://", 1)`.
+
+    ## Fix safety
+    The autofix appends `.replace("postgres://", "postgresql://", 1)` where the URL
+    is read (a `.get()` that can return None gets `or ""` first), or writes
+    `postgresql://` in the literal. A `postgresql://` URL passes through unchanged.
 
     ## References
     - SQLAlchemy 1.4 changelog: the `postgres` dialect alias is removed
@@ -325,9 +334,11 @@ class PostgresScheme(Rule):
             return None
         problem = problems[0]
         evidence = [*problem.evidence, *setting.evidence[:1], f"SQLAlchemy is set up at {init.path}:{init.line}"]
-        return self.finding(
+        finding = self.finding(
             problem.message, setting.path, setting.line, subject=problem.subject, evidence=_short(evidence)
         )
+        finding.fix = scheme_fix(production.evaluator.project, problems)
+        return finding
 
     @staticmethod
     def _config_rewrites(production, way: _Way, use, init) -> None:
@@ -355,7 +366,9 @@ class PostgresScheme(Rule):
         if problem is None:
             return None
         evidence = [*problem.evidence, *production.why(use.path)[-2:]]
-        return self.finding(problem.message, use.path, use.line, subject=problem.subject, evidence=_short(evidence))
+        finding = self.finding(problem.message, use.path, use.line, subject=problem.subject, evidence=_short(evidence))
+        finding.fix = scheme_fix(production.evaluator.project, [problem])
+        return finding
 
     VALID = [
         Example(
@@ -533,7 +546,21 @@ class PostgresScheme(Rule):
             },
             platform={"variables": ["DATABASE_URL", "SECRET_KEY"]},
             expect="`DATABASE_URL` reaches SQLAlchemy unchanged as `SQLALCHEMY_DATABASE_URI` (ProductionConfig",
-            note="flasky layout whose wsgi.py falls back to the production config",
+            fixed={
+                "config.py": (
+                    "import os\n\nbasedir = os.path.abspath(os.path.dirname(__file__))\n\n"
+                    "class Config:\n"
+                    '    SECRET_KEY = os.environ.get("SECRET_KEY")\n\n'
+                    "class DevelopmentConfig(Config):\n"
+                    '    SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.join(basedir, "dev.sqlite")\n\n'
+                    "class ProductionConfig(Config):\n"
+                    '    SQLALCHEMY_DATABASE_URI = (os.environ.get("DATABASE_URL") or "").replace('
+                    '"postgres://", "postgresql://", 1)\n\n'
+                    'config = {"development": DevelopmentConfig, "production": ProductionConfig,'
+                    ' "default": DevelopmentConfig}\n'
+                )
+            },
+            note="flasky layout whose wsgi.py falls back to the production config; `.get()` can give None",
         ),
         Example(
             {
@@ -555,6 +582,13 @@ class PostgresScheme(Rule):
                 ),
             },
             expect="`DATABASE_URL` reaches SQLAlchemy unchanged as `SQLALCHEMY_DATABASE_URI` (ProductionConfig",
+            fixed={
+                "app/settings.py": (
+                    "import os as _os\n\n"
+                    "class ProductionConfig:\n"
+                    '    SQLALCHEMY_DATABASE_URI = _os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)\n'
+                )
+            },
         ),
         Example(
             {
@@ -568,6 +602,14 @@ class PostgresScheme(Rule):
                 ),
             },
             expect="`postgres://db.example.com:5432/shop`",
+            fixed={
+                "app.py": (
+                    "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql://admin:hunter2@db.example.com:5432/shop"\n'
+                    "db = SQLAlchemy(app)\n"
+                )
+            },
         ),
         Example(
             {
@@ -599,6 +641,44 @@ class PostgresScheme(Rule):
             },
             expect="`DATABASE_URL`",
             note="the rewrite after SQLAlchemy(app) comes too late",
+            fixed={
+                "app.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = (os.environ.get("DATABASE_URL") or "sqlite:///app.db")'
+                    '.replace("postgres://", "postgresql://", 1)\n'
+                    "db = SQLAlchemy(app)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = app.config["SQLALCHEMY_DATABASE_URI"].replace(\n'
+                    '    "postgres://", "postgresql://", 1\n'
+                    ")\n"
+                )
+            },
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'app:create_app()'\r\n",
+                "requirements.txt": "flask\r\nflask-sqlalchemy\r\npsycopg2-binary\r\ngunicorn",
+                "app/__init__.py": (
+                    "import os\r\n\r\nfrom flask import Flask\r\nfrom flask_sqlalchemy import SQLAlchemy\r\n\r\n"
+                    "db = SQLAlchemy()\r\n\r\n\r\ndef create_app():\r\n    app = Flask(__name__)\r\n"
+                    "    app.config['SQLALCHEMY_DATABASE_URI'] = os.getenv(\r\n"
+                    "        'DATABASE_URL',  # set by Heroku\r\n        'sqlite:///local.db',\r\n    )\r\n"
+                    "    db.init_app(app)\r\n    return app\r\n"
+                ),
+            },
+            expect="`DATABASE_URL` reaches SQLAlchemy unchanged as `SQLALCHEMY_DATABASE_URI` (app/__init__.py:11)",
+            fixed={
+                "app/__init__.py": (
+                    "import os\r\n\r\nfrom flask import Flask\r\nfrom flask_sqlalchemy import SQLAlchemy\r\n\r\n"
+                    "db = SQLAlchemy()\r\n\r\n\r\ndef create_app():\r\n    app = Flask(__name__)\r\n"
+                    "    app.config['SQLALCHEMY_DATABASE_URI'] = os.getenv(\r\n"
+                    "        'DATABASE_URL',  # set by Heroku\r\n        'sqlite:///local.db',\r\n"
+                    "    ).replace('postgres://', 'postgresql://', 1)\r\n"
+                    "    db.init_app(app)\r\n    return app\r\n"
+                )
+            },
+            note="Windows line endings, a factory, a read over several lines with a comment; no final newline "
+            "in requirements.txt",
         ),
     ]
 
@@ -625,6 +705,7 @@ def _judge(production, way: _Way, value: Value, target: str) -> _Problem | None:
             f"{target} is `{shown}`: SQLAlchemy 1.4+ has no `postgres` dialect and fails with `NoSuchModuleError`",
             f"{URI_KEY} literal",
             list(value.trace),
+            literal=plain,
         )
     if any(_OTHER_SERVER.match(literal) for literal in way.literals):
         return None
@@ -641,6 +722,7 @@ def _judge(production, way: _Way, value: Value, target: str) -> _Problem | None:
             " with `NoSuchModuleError` when the worker boots",
             read.name,
             [f"`{read.name}` is read at {read.where} with no `postgres://` rewrite on the way", *value.trace],
+            read=read,
         )
     return None
 
@@ -649,3 +731,47 @@ def _short(evidence: list[str]) -> list[str]:
     """A few lines of evidence, with any URL's credentials removed."""
     cleaned = [_CUT_CREDENTIALS.sub(r"\1...", _URL_CREDENTIALS.sub("//", line)) for line in evidence]
     return list(dict.fromkeys(cleaned))[:5]
+
+
+REWRITE = '.replace("postgres://", "postgresql://", 1)'
+SCHEME_SAFETY = (
+    "Only the scheme of a `postgres://` URL changes; a `postgresql://` URL (Railway's own Postgres) passes "
+    "through unchanged."
+)
+
+
+def scheme_fix(project: Project, problems: list[_Problem]) -> Fix | None:
+    """The rewrite where the URL is read (`os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)`;
+    a read that can give None is made a string first), or `postgresql://` in the literal."""
+    edits: dict[str, ModuleEdit] = {}
+    for problem in problems:
+        value = problem.read or problem.literal
+        if value is None or value.module is None or value.node is None:
+            return None
+        path = value.module.path
+        edit = edits.get(path) or ModuleEdit.of(project, path)
+        node = edit.locate(value.node, value.module) if edit is not None else None
+        if node is None:
+            return None
+        edits[path] = edit
+        if problem.literal is not None:
+            if not isinstance(node, cst.SimpleString) or "postgres://" not in node.value:
+                return None
+            edit.replace(node, node.with_changes(value=node.value.replace("postgres://", "postgresql://", 1)))
+            continue
+        parent = edit.parent(node)
+        if isinstance(parent, cst.BooleanOperation) and isinstance(parent.operator, cst.Or) and parent.left is node:
+            node = parent  # `os.environ.get(K) or "sqlite:///app.db"`: the rewrite goes on the whole fallback
+        code = edit.module.code(node).strip()
+        if not isinstance(node, cst.BooleanOperation) and not problem.read.required and not problem.read.has_default:
+            # `os.environ.get(K)` is None when K is unset: `(... or "")` keeps `.replace` from raising.
+            code = f"({code} or {edit.string('', node)})"
+        elif isinstance(node, cst.BooleanOperation) and not node.lpar:
+            code = f"({code})"
+        edit.replace(node, code + REWRITE.replace('"', edit.quote(node)))
+    changes = {path: text for path, edit in edits.items() if (text := edit.text()) is not None}
+    if not changes:
+        return None
+    names = sorted({problem.read.name for problem in problems if problem.read is not None})
+    title = f"Rewrite `postgres://` to `postgresql://` where `{names[0]}` is read" if names else "Use `postgresql://`"
+    return Fix(title, SCHEME_SAFETY, changes)

@@ -7,7 +7,10 @@ from urllib.parse import urlsplit
 import libcst as cst
 from libcst.metadata import PositionProvider
 
+from analyzer.autofix import Fix
+from analyzer.fixes.pycode import ModuleEdit
 from analyzer.prodpath import EnvValue, Known
+from analyzer.prodpath.values import DECOUPLE_CONFIG
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
@@ -67,6 +70,11 @@ class LocalhostServiceFallback(Rule):
     ## How to fix
     Require the variable (`os.environ["REDIS_URL"]`) and set it on the service as a reference to the backing service (`${{Redis.REDIS_URL}}`).
 
+    ## Fix safety
+    The autofix requires the variable (`os.environ["REDIS_URL"]`; python-decouple's
+    `config()` loses its default), so the app fails at boot until it is set instead
+    of at the first request.
+
     ## References
     - Railway: Reference variables, private networking
     - redis-py: `Redis.from_url` (an empty host means localhost)
@@ -97,7 +105,7 @@ class LocalhostServiceFallback(Rule):
                 continue
             where = f"{use.path}:{use.line}" + (f", {owner}" if owner else "")
             shown = _CREDENTIALS.sub("//", fallback)
-            yield self.finding(
+            finding = self.finding(
                 f"`{use.name}` falls back to `{shown}` ({where}) when it is unset: the app boots on Railway"
                 " and fails at the first request that needs the service",
                 use.path,
@@ -105,6 +113,8 @@ class LocalhostServiceFallback(Rule):
                 subject=use.name,
                 evidence=[_CREDENTIALS.sub("//", line) for line in read.trace][:3],
             )
+            finding.fix = require_fix(project, read)
+            yield finding
 
     VALID = [
         Example(
@@ -212,6 +222,14 @@ class LocalhostServiceFallback(Rule):
                 ),
             },
             expect="`CELERY_BROKER_URL` falls back to `amqp://localhost:5672//` (config.py:4, Config)",
+            fixed={
+                "config.py": (
+                    "import os as _os\n\nclass Config:\n"
+                    '    CELERY_BROKER_URL = _os.environ["CELERY_BROKER_URL"]\n'
+                    '    CELERY_RESULT_BACKEND = _os.environ["CELERY_RESULT_BACKEND"]\n'
+                )
+            },
+            note="both variables of the class are fixed together, under the module's alias for `os`",
         ),
         Example(
             {
@@ -235,6 +253,16 @@ class LocalhostServiceFallback(Rule):
             },
             platform={"variables": ["MYSQL_USER"]},
             expect="`MYSQL_HOST` falls back to `localhost` (blog/db.py:6)",
+            fixed={
+                "blog/db.py": (
+                    "import os\nimport pymysql\n\n"
+                    "def connect():\n"
+                    "    return pymysql.connect(\n"
+                    '        host=os.environ["MYSQL_HOST"],\n'
+                    '        user=os.environ["MYSQL_USER"],\n'
+                    "    )\n"
+                )
+            },
         ),
         Example(
             {
@@ -247,6 +275,13 @@ class LocalhostServiceFallback(Rule):
                 ),
             },
             expect="`MONGO_URI` falls back to `mongodb://127.0.0.1:27017/app`",
+            fixed={
+                "app.py": (
+                    "from decouple import config\nfrom flask import Flask\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["MONGO_URI"] = config("MONGO_URI")\n'
+                )
+            },
             note="python-decouple, no platform variables given: nothing says MONGO_URI is set",
         ),
         Example(
@@ -261,6 +296,30 @@ class LocalhostServiceFallback(Rule):
             },
             platform={"variables": []},
             expect="`ELASTICSEARCH_URL`",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'app:create_app()'\r\n",
+                "requirements.txt": "flask\r\nflask-caching\r\nredis\r\ngunicorn",
+                "app/__init__.py": (
+                    "from flask import Flask\r\nfrom flask_caching import Cache\r\n\r\ncache = Cache()\r\n\r\n\r\n"
+                    "def create_app():\r\n    app = Flask(__name__)\r\n"
+                    "    app.config.from_object('app.settings.Config')\r\n    cache.init_app(app)\r\n    return app\r\n"
+                ),
+                "app/settings.py": (
+                    "from os import environ\r\n\r\n\r\nclass Config:\r\n    CACHE_TYPE = 'RedisCache'\r\n"
+                    "    CACHE_REDIS_URL = (\r\n        environ.get('CACHE_REDIS_URL')  # Railway Redis\r\n"
+                    "        or 'redis://127.0.0.1:6379/0'\r\n    )\r\n"
+                ),
+            },
+            expect="`CACHE_REDIS_URL` falls back to `redis://127.0.0.1:6379/0` (app/settings.py:7, Config)",
+            fixed={
+                "app/settings.py": (
+                    "from os import environ\r\n\r\n\r\nclass Config:\r\n    CACHE_TYPE = 'RedisCache'\r\n"
+                    "    CACHE_REDIS_URL = environ['CACHE_REDIS_URL']\r\n"
+                )
+            },
+            note="Windows line endings, `from os import environ`, an `or` fallback in parentheses over lines",
         ),
     ]
 
@@ -308,3 +367,37 @@ def _enclosing_class(project: Project, path: str, line: int) -> str | None:
             if span.start.line <= line <= span.end.line:
                 return statement.name.value
     return None
+
+
+REQUIRE_SAFETY = (
+    "This fix is unsafe because the app then fails at boot until `{name}` is set: set it in Railway's Variables "
+    "first, as a reference to the service (`${{{{Redis.REDIS_URL}}}}`), and locally in your own environment."
+)
+
+
+def require_fix(project: Project, read: EnvValue) -> Fix | None:
+    """`os.environ.get("REDIS_URL", "redis://localhost")` / `... or "redis://localhost"` -> `os.environ["REDIS_URL"]`;
+    python-decouple's `config("X", default=...)` loses its default (it raises when the variable is unset)."""
+    if isinstance(read.default, EnvValue) or read.module is None:
+        return None  # a chain of variables: which one to require is the user's call
+    edit = ModuleEdit.of(project, read.module.path)
+    node = edit.locate(read.node, read.module) if edit is not None else None
+    if node is None:
+        return None
+    call = node.left if isinstance(node, cst.BooleanOperation) else node
+    if isinstance(call, cst.Call) and read.module.qualified_names(call.func) & DECOUPLE_CONFIG:
+        if isinstance(node, cst.BooleanOperation):
+            return None
+        kept = [
+            arg
+            for index, arg in enumerate(call.args)
+            if not (index == 1 and arg.keyword is None) and not (arg.keyword and arg.keyword.value == "default")
+        ]
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        if not edit.replace(node, call.with_changes(args=kept)):
+            return None
+    else:
+        code = edit.environ(read.name, node)
+        if code is None or not edit.replace(node, code):
+            return None
+    return edit.fix(f"Require `{read.name}`", REQUIRE_SAFETY.format(name=read.name))

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import libcst as cst
 import libcst.matchers as m
 
+from analyzer.autofix import Fix
+from analyzer.fixes.pycode import ModuleEdit
 from analyzer.gunicorn import read_gunicorn_conf
 from analyzer.prodpath import ExtensionUse, Known, ProductionPath, Value
 from analyzer.project import Project
@@ -122,6 +124,12 @@ class ProxyHeadersIgnored(Rule):
     ## How to fix
     Wrap the app once Railway's single proxy hop is in front of it: `app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)`.
 
+    ## Fix safety
+    The autofix adds `app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)`
+    (with `x_for=1` for client addresses) after the app is created, or before the
+    factory's `return app`, or corrects an existing ProxyFix. It trusts one proxy
+    hop: the app must only be reachable through Railway's proxy.
+
     ## References
     - Werkzeug: `werkzeug.middleware.proxy_fix.ProxyFix`
     - Flask: Tell Flask it is behind a proxy
@@ -156,19 +164,25 @@ class ProxyHeadersIgnored(Rule):
         run = project.server_run
         gunicorn_trust = _gunicorn_trust(project, production, run)
         scheme = [use for use in uses if use.kind == "scheme"]
+        address = [use for use in uses if use.kind == "address"]
+        # One fix for both findings: the wrap they need together, so applying either clears both.
+        proposed = proxyfix_fix(project, production, fixes, bool(address))
         if scheme and gunicorn_trust is None and not any(_applies(fix, "x_proto", 2) for fix in fixes):
             why = _missing(fixes, "x_proto")
             if run is not None and run.kind == "gunicorn":
                 why += " and gunicorn is not given `--forwarded-allow-ips`"
             message = f"the request's scheme, which is `http` behind Railway's proxy: {why}"
-            yield self._finding(production, scheme, message, not_run)
-        address = [use for use in uses if use.kind == "address"]
+            finding = self._finding(production, scheme, message, not_run)
+            finding.fix = proposed
+            yield finding
         if address and not any(_applies(fix, "x_for", 1) for fix in fixes):
             why = _missing(fixes, "x_for")
             if gunicorn_trust is not None:
                 why += f"; gunicorn's {gunicorn_trust} fixes the scheme, not `REMOTE_ADDR`"
             message = f"the client's address, which is Railway's proxy for every request: {why}"
-            yield self._finding(production, address, message, not_run)
+            finding = self._finding(production, address, message, not_run)
+            finding.fix = proposed
+            yield finding
 
     def _finding(self, production: ProductionPath, uses: list[Use], message: str, evidence: list[str]) -> Finding:
         shown = ", ".join(use.shown for use in uses[:SHOWN_USES])
@@ -284,6 +298,18 @@ class ProxyHeadersIgnored(Rule):
                 "app/auth.py": AUTH,
             },
             expect="`url_for(..., _external=True)` (app/auth.py:8)",
+            fixed={
+                "app/__init__.py": (
+                    "from flask import Flask\nfrom werkzeug.middleware.proxy_fix import ProxyFix\n\n\n"
+                    "def create_app(config_name='default'):\n"
+                    "    app = Flask(__name__)\n"
+                    "    from .auth import auth as auth_blueprint\n\n"
+                    "    app.register_blueprint(auth_blueprint, url_prefix='/auth')\n"
+                    "    app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)\n"
+                    "    return app\n"
+                )
+            },
+            note="the wrap goes before the factory's `return app`",
         ),
         Example(
             {
@@ -310,6 +336,16 @@ class ProxyHeadersIgnored(Rule):
                 ),
             },
             expect="`get_remote_address` (app.py:8)",
+            fixed={
+                "app.py": (
+                    "from flask import Flask, request\nfrom flask_limiter import Limiter\n"
+                    "from flask_limiter.util import get_remote_address\n"
+                    "from werkzeug.middleware.proxy_fix import ProxyFix\n\n"
+                    "app = Flask(__name__)\napp.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)\n"
+                    "limiter = Limiter(get_remote_address, app=app)\n"
+                )
+            },
+            note="the existing ProxyFix trusts the address header instead",
         ),
         Example(
             {
@@ -320,6 +356,13 @@ class ProxyHeadersIgnored(Rule):
                 ),
             },
             expect="fixes the scheme, not `REMOTE_ADDR`",
+            fixed={
+                "app.py": (
+                    "import flask\nfrom werkzeug.middleware.proxy_fix import ProxyFix\n\n"
+                    "app = flask.Flask(__name__)\napp.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)\n\n\n"
+                    "@app.route('/whoami')\ndef whoami():\n    return flask.request.remote_addr\n"
+                )
+            },
         ),
         Example(
             {
@@ -350,6 +393,43 @@ class ProxyHeadersIgnored(Rule):
                 ),
             },
             expect="a `redirect_uri` built with `url_for`",
+            fixed={
+                "app.py": (
+                    "from flask import Flask, url_for\nfrom authlib.integrations.flask_client import OAuth\n"
+                    "from werkzeug.middleware.proxy_fix import ProxyFix\n\n"
+                    "app = Flask(__name__)\napp.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)\n"
+                    "oauth = OAuth(app)\n\n\n"
+                    "@app.route('/login')\ndef login():\n"
+                    "    redirect_uri = url_for('authorize')\n"
+                    "    return oauth.google.authorize_redirect(redirect_uri)\n"
+                )
+            },
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'shop:create_app()'\r\n",
+                "shop/__init__.py": (
+                    '"""Shop."""\r\n\r\nfrom flask import Flask, request\r\n\r\nfrom .views import bp\r\n\r\n\r\n'
+                    "def create_app():\r\n    app = Flask(__name__)  # the one app\r\n"
+                    "    app.register_blueprint(bp)\r\n\r\n    # done\r\n    return app\r\n"
+                ),
+                "shop/views.py": (
+                    "from flask import Blueprint, request\r\n\r\nbp = Blueprint('shop', __name__)\r\n\r\n\r\n"
+                    "@bp.route('/ip')\r\ndef ip():\r\n    return request.remote_addr\r\n"
+                ),
+            },
+            expect="`request.remote_addr` (shop/views.py:8)",
+            fixed={
+                "shop/__init__.py": (
+                    '"""Shop."""\r\n\r\nfrom flask import Flask, request\r\n'
+                    "from werkzeug.middleware.proxy_fix import ProxyFix\r\n\r\nfrom .views import bp\r\n\r\n\r\n"
+                    "def create_app():\r\n    app = Flask(__name__)  # the one app\r\n"
+                    "    app.register_blueprint(bp)\r\n"
+                    "    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)\r\n"
+                    "\r\n    # done\r\n    return app\r\n"
+                )
+            },
+            note="Windows line endings, a factory with comments, a blueprint reading the client address",
         ),
     ]
 
@@ -519,3 +599,69 @@ def _conf_path(project: Project, run: ServerRun) -> str:
         option = option.removeprefix("python:").replace(".", "/") + ".py"
     name = option.removeprefix("/app/") if option else "gunicorn.conf.py"
     return project.app_path(posixpath.join(run.cwd, name))
+
+
+PROXYFIX_SAFETY = (
+    "Trusts one proxy hop, which is Railway's edge: the app then takes the scheme, host{address} from the "
+    "`X-Forwarded-*` headers, so it must only be reachable through Railway's proxy (no other proxy in front "
+    "of it, and no port exposed directly)."
+)
+
+
+def proxyfix_fix(project: Project, production: ProductionPath, fixes: list[ExtensionUse], address: bool) -> Fix | None:
+    """`app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)` (with `x_for=1` for client addresses) after
+    the app is created, or before `return app` in its factory; an existing ProxyFix that sets a needed
+    header to 0 gets 1 instead."""
+    safety = PROXYFIX_SAFETY.format(address=" and client address" if address else "")
+    if fixes:
+        use = fixes[0]
+        edit = ModuleEdit.of(project, use.path)
+        call = edit.locate(use.node, project.python(use.path)) if edit is not None else None
+        if not isinstance(call, cst.Call):
+            return None
+        for arg in call.args:
+            keyword = arg.keyword.value if arg.keyword is not None else None
+            if keyword in ("x_proto", "x_for", "x_host") and literal(arg.value) == 0:
+                edit.replace(arg.value, "1")
+        return edit.fix("Trust Railway's proxy in the existing ProxyFix", safety)
+    app = production.app
+    edit = ModuleEdit.of(project, app.path) if app is not None else None
+    call = edit.locate(app.node, app.module) if edit is not None else None
+    statement = edit.statement_of(call) if call is not None else None
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    assign = statement.body[0]
+    if not (isinstance(assign, cst.Assign) and assign.value is call and len(assign.targets) == 1):
+        return None
+    target = assign.targets[0].target
+    if not isinstance(target, cst.Name):
+        return None
+    wrap = edit.import_name("werkzeug.middleware.proxy_fix", "ProxyFix")
+    if wrap is None:
+        return None
+    name = target.value
+    options = "x_for=1, x_proto=1, x_host=1" if address else "x_proto=1, x_host=1"
+    code = f"{name}.wsgi_app = {wrap}({name}.wsgi_app, {options})"
+    returned = _factory_return(edit, statement, name)
+    if returned is not None:
+        edit.insert_before(returned, code)
+    else:
+        edit.insert_after(statement, code)
+    return edit.fix("Wrap the app in ProxyFix", safety)
+
+
+def _factory_return(edit: ModuleEdit, statement: cst.BaseStatement, name: str) -> cst.BaseStatement | None:
+    """The `return app` of the factory whose body creates the app, when it is written in that body."""
+    block = edit.parent(statement)
+    if not isinstance(block, cst.IndentedBlock) or not isinstance(edit.parent(block), cst.FunctionDef):
+        return None
+    for candidate in block.body:
+        if (
+            isinstance(candidate, cst.SimpleStatementLine)
+            and len(candidate.body) == 1
+            and isinstance(candidate.body[0], cst.Return)
+            and isinstance(candidate.body[0].value, cst.Name)
+            and candidate.body[0].value.value == name
+        ):
+            return candidate
+    return None
