@@ -31,7 +31,7 @@ class Fix:
     note: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Edit:
     """A replacement of original[start:end] in one file; what fixes are combined from."""
 
@@ -58,22 +58,33 @@ def minimal_edits(originals: dict[str, str | None], fix: Fix) -> list[Edit]:
 
 
 def apply_edits(originals: dict[str, str | None], edits: list[Edit]) -> dict[str, str]:
-    """New contents after applying non-overlapping edits."""
+    """New contents after applying compatible edits; insertions at one point keep their order."""
+    unique = list(dict.fromkeys(edits))  # two fixes adding the same import add it once
     results: dict[str, str] = {}
-    for path in {edit.path for edit in edits}:
+    for path in {edit.path for edit in unique}:
         text = originals.get(path) or ""
-        for edit in sorted((e for e in edits if e.path == path), key=lambda e: e.start, reverse=True):
+        ordered = sorted(((e.start, i, e) for i, e in enumerate(unique) if e.path == path), reverse=True)
+        for _, _, edit in ordered:
             text = text[: edit.start] + edit.text + text[edit.end :]
         results[path] = text
     return results
 
 
+def _whole_lines(text: str) -> bool:
+    return text.endswith("\n") or text.startswith(("\n", "\r\n"))
+
+
 def overlaps(edits: list[Edit], others: list[Edit]) -> bool:
-    return any(
-        a.path == b.path and a.start < max(b.end, b.start + 1) and b.start < max(a.end, a.start + 1)
-        for a in edits
-        for b in others
-    )
+    """Whether two fixes touch the same text. Identical edits, and whole lines inserted at one point, combine."""
+
+    def clash(a: Edit, b: Edit) -> bool:
+        if a.path != b.path or a == b:
+            return False
+        if a.start == a.end == b.start == b.end and _whole_lines(a.text) and _whole_lines(b.text):
+            return False  # two lines added at one place, like two requirements appended
+        return a.start < max(b.end, b.start + 1) and b.start < max(a.end, a.start + 1)
+
+    return any(clash(a, b) for a in edits for b in others)
 
 
 def unified_diff(originals: dict[str, str | None], changes: dict[str, str]) -> str:

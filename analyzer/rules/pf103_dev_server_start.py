@@ -65,14 +65,15 @@ class DevServerStart(Rule):
                 f"{start.source} runs `{command}`, the Werkzeug development server",
                 start.path,
                 start.line,
-                subject=command,
+                # The server, not the command line: dropping `--debug` is the same finding.
+                subject="flask run",
             )
         elif run.kind == "manage":
             yield self.finding(
                 f"{start.source} runs `{command}`, Flask-Script's development server",
                 start.path,
                 start.line,
-                subject=command,
+                subject="manage.py runserver",
             )
         elif run.kind in ("python-file", "python-module"):
             path = self._script_path(project, run)
@@ -86,7 +87,7 @@ class DevServerStart(Rule):
                     f"(`{what}` at {module.path}:{call.line})",
                     start.path,
                     start.line,
-                    subject=command,
+                    subject=f"dev server in {module.path}",
                 )
         else:
             yield from self._run_at_import(project, run.kind)

@@ -90,3 +90,13 @@ def test_verify_offers_a_fix_that_passes_every_check():
     )
     assert result.problem is None and result.patch.startswith("diff --git a/f.py b/f.py")
     assert seen == {"f.py": b"x = 2\n", ".env": None}
+
+
+def test_lines_added_at_the_same_place_combine_and_identical_edits_merge():
+    original = {"requirements.txt": "flask\n", "app.py": "x = 1\n"}
+    gunicorn = minimal_edits(original, Fix("g", "", {"requirements.txt": "flask\ngunicorn\n"}))
+    whitenoise = minimal_edits(original, Fix("w", "", {"requirements.txt": "flask\nwhitenoise\n"}))
+    same_import = minimal_edits(original, Fix("i", "", {"app.py": "import os\nx = 1\n"}))
+    assert not overlaps(gunicorn, whitenoise) and not overlaps(same_import, list(same_import))
+    combined = apply_edits(original, gunicorn + whitenoise + same_import + same_import)
+    assert combined == {"requirements.txt": "flask\ngunicorn\nwhitenoise\n", "app.py": "import os\nx = 1\n"}

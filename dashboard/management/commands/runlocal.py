@@ -55,17 +55,22 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
-        processes = {name: subprocess.Popen(argv, env=env) for name, argv in commands.items()}
-        self.stdout.write(self.style.SUCCESS(f"Preflight is running: open http://{host}:{port}/  (Ctrl-C stops it)"))
         stopping = False
 
         def stop(*_):
             nonlocal stopping
             stopping = True
 
+        # Handlers first: a Ctrl-C while the children start must still stop them all.
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
+        processes: dict[str, subprocess.Popen] = {}
         try:
+            for name, argv in commands.items():
+                processes[name] = subprocess.Popen(argv, env=env)
+            self.stdout.write(
+                self.style.SUCCESS(f"Preflight is running: open http://{host}:{port}/  (Ctrl-C stops it)")
+            )
             while not stopping:
                 for name, process in processes.items():
                     if process.poll() is not None:
