@@ -182,6 +182,24 @@ def test_it_leaves_the_project_due_when_a_tick_dies_before_requesting_the_scan(s
     assert Scan.objects.filter(project=project).count() == 1
 
 
+def test_it_requests_the_other_scans_when_one_project_fails(scheduled, enqueued, monkeypatch, caplog):
+    broken, healthy = scheduled("broken"), scheduled("healthy", due=NOON + timedelta(seconds=1))
+    request_scan = schedule.request_scan
+
+    def failing_for_broken(project, trigger):
+        if project.pk == broken.pk:
+            raise RuntimeError("database hiccup")
+        return request_scan(project, trigger)
+
+    monkeypatch.setattr(schedule, "request_scan", failing_for_broken)
+    outcome = schedule.dispatch_due_scans(NOON + timedelta(minutes=1))
+    assert (outcome["requested"], outcome["failed"]) == (1, 1)
+    assert list(Scan.objects.values_list("project_id", flat=True)) == [healthy.pk]
+    broken.refresh_from_db()
+    assert broken.next_scan_at == NOON
+    assert "could not request the scheduled scan" in caplog.text
+
+
 def test_it_counts_a_running_scan_as_the_scheduled_one(scheduled, enqueued):
     project = scheduled()
     running = Scan.objects.create(project=project, status=ScanStatus.RUNNING, trigger="manual")
