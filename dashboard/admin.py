@@ -6,7 +6,20 @@ every project or scan would not load on a large installation.
 
 from django.contrib import admin
 
-from dashboard.models import Finding, Invite, Membership, Project, Scan, Team, Triage
+from dashboard.models import (
+    Delivery,
+    Finding,
+    Invite,
+    MemberReportPrefs,
+    Membership,
+    Project,
+    ReportSettings,
+    Scan,
+    ScanAlert,
+    Team,
+    Triage,
+    Unsubscribe,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -92,3 +105,47 @@ class TriageAdmin(admin.ModelAdmin):
     list_select_related = ("project", "created_by")
     search_fields = ("project__name", "rule", "fingerprint", "reason")
     raw_id_fields = ("project", "created_by")
+
+
+@admin.register(ReportSettings)
+class ReportSettingsAdmin(admin.ModelAdmin):
+    list_display = ("team", "frequency", "weekday", "hour", "next_digest_at", "last_digest_at")
+    list_filter = ("frequency",)
+    list_select_related = ("team",)
+    search_fields = ("team__name",)
+    raw_id_fields = ("team",)
+
+
+@admin.register(MemberReportPrefs)
+class MemberReportPrefsAdmin(admin.ModelAdmin):
+    list_display = ("membership", "digest", "alerts", "all_projects")
+    list_filter = ("digest", "alerts")
+    list_select_related = ("membership__user", "membership__team")
+    search_fields = ("membership__user__username", "membership__user__email", "membership__team__name")
+    raw_id_fields = ("membership", "projects")
+
+
+@admin.register(Unsubscribe)
+class UnsubscribeAdmin(admin.ModelAdmin):
+    list_display = ("address", "kind", "team", "created_at")
+    list_filter = ("kind",)
+    list_select_related = ("team",)
+    search_fields = ("address", "team__name")
+    raw_id_fields = ("team",)
+
+
+@admin.register(ScanAlert)
+class ScanAlertAdmin(_ResultAdmin):
+    list_display = ("scan", "worse", "created_at")
+    list_filter = ("worse",)
+    list_select_related = ("scan__project",)
+    raw_id_fields = ("scan",)
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(_ResultAdmin):
+    list_display = ("created_at", "kind", "recipient", "team", "period", "status", "attempts", "sent_at", "reason")
+    list_filter = ("kind", "status")
+    list_select_related = ("team",)
+    search_fields = ("recipient", "team__name", "subject")
+    raw_id_fields = ("team", "alerts")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -239,3 +240,136 @@ class Triage(models.Model):
 
     def active(self, now=None) -> bool:
         return self.expires_at is None or self.expires_at > (now or timezone.now())
+
+
+# -- Readiness reports by e-mail ---------------------------------------------------------------------
+
+
+class DigestFrequency(models.TextChoices):
+    OFF = "off", "Off"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+
+class ReportSettings(models.Model):
+    """When a team's digest goes out, on the team's wall clock (`Team.timezone`)."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="report_settings")
+    frequency = models.CharField(max_length=10, choices=DigestFrequency.choices, default=DigestFrequency.DAILY)
+    weekday = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(6)])  # Monday is 0
+    hour = models.PositiveSmallIntegerField(default=8, validators=[MaxValueValidator(23)])
+    # The next digest is claimed by a compare-and-swap on this column.
+    next_digest_at = models.DateTimeField(null=True, blank=True)
+    # When the previous digest was claimed: "since the last report" starts there.
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_digest_at"], name="report_due", condition=~Q(frequency="off"))]
+
+    def __str__(self) -> str:
+        return f"reports of {self.team}"
+
+
+class MemberReportPrefs(models.Model):
+    """A member's own switches: the digest, the alerts, and which projects they cover."""
+
+    membership = models.OneToOneField(Membership, on_delete=models.CASCADE, related_name="report_prefs")
+    digest = models.BooleanField(default=False)
+    alerts = models.BooleanField(default=False)
+    all_projects = models.BooleanField(default=True)
+    projects = models.ManyToManyField(Project, blank=True, related_name="+")
+
+    def __str__(self) -> str:
+        return f"report preferences of {self.membership}"
+
+
+class ReportKind(models.TextChoices):
+    DIGEST = "digest", "Digest"
+    ALERT = "alert", "Alert"
+
+
+class Unsubscribe(models.Model):
+    """An address that followed an unsubscribe link: it gets no more of that kind from the team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="unsubscribes")
+    address = models.EmailField()  # lower-cased
+    kind = models.CharField(max_length=10, choices=ReportKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "address", "kind"], name="one_unsubscribe_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.address} unsubscribed from {self.kind}s of {self.team}"
+
+
+class ScanAlert(models.Model):
+    """Whether a finished scan made its project worse; one row per scan is what keeps it to one alert."""
+
+    scan = models.OneToOneField(Scan, on_delete=models.CASCADE, related_name="alert")
+    worse = models.BooleanField(default=False)
+    # What made it worse, as decided then: previous verdict and score, the new blockers.
+    summary = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"alert check of {self.scan}"
+
+
+class DeliveryKind(models.TextChoices):
+    DIGEST = "digest", "Digest"
+    ALERT = "alert", "Alert"
+    TEST = "test", "Test report"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Not sent"  # nothing left to send by then: unsubscribed, or no projects
+
+
+class Delivery(models.Model):
+    """One e-mail to one address: claimed by a compare-and-swap on `status`, recorded as sent or failed."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=10, choices=DeliveryKind.choices)
+    recipient = models.EmailField()  # lower-cased
+    # A digest's period ("2026-01-14", "2026-W03"); empty for alerts and tests.
+    period = models.CharField(max_length=20, blank=True)
+    since = models.DateTimeField(null=True, blank=True)  # a digest's "since the last report"
+    projects = models.JSONField(default=list, blank=True)  # the project ids a digest covers for this address
+    alerts = models.ManyToManyField(ScanAlert, blank=True, related_name="deliveries")
+    subject = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    send_after = models.DateTimeField(default=timezone.now)  # alerts are held a few minutes to be coalesced
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    attempted_at = models.DateTimeField(null=True, blank=True)  # when a worker last claimed it
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # A redelivered task, two beats or a forced send never give an address two digests for one period.
+            models.UniqueConstraint(
+                fields=["team", "recipient", "period"],
+                condition=Q(kind="digest"),
+                name="one_digest_per_recipient_per_period",
+            ),
+            # Alerts to one address gather in its one open delivery until it goes out.
+            models.UniqueConstraint(
+                fields=["team", "recipient"],
+                condition=Q(kind="alert", status="queued"),
+                name="one_open_alert_per_recipient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="delivery_team_recent"),
+            models.Index(fields=["status", "send_after"], name="delivery_status_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.recipient} ({self.status})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -180,6 +181,7 @@ CELERY_TASK_TIME_LIMIT = SCAN_TIME_LIMIT
 CELERY_BEAT_SCHEDULE = {
     "dispatch-due-scans": {"task": "workers.tasks.dispatch_due_scans", "schedule": 60.0},
     "recover-stale-scans": {"task": "workers.tasks.recover_stale_scans", "schedule": 120.0},
+    "send-readiness-reports": {"task": "workers.tasks.send_readiness_reports", "schedule": 120.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -193,18 +195,73 @@ ALLOWED_GIT_HOSTS = envlist("PREFLIGHT_ALLOWED_GIT_HOSTS")
 ALLOW_LOOPBACK_GIT = envbool("PREFLIGHT_ALLOW_LOOPBACK_GIT", False)
 
 # -- E-mail -----------------------------------------------------------------
-EMAIL_BACKEND = envstr(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
-    if envstr("EMAIL_HOST")
-    else "django.core.mail.backends.console.EmailBackend",
+_SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+_SMTP_SCHEMES = {"smtp": 25, "smtp+tls": 587, "smtps": 465, "smtp+ssl": 465}
+
+
+def _email_from_url(url: str) -> dict:
+    """EMAIL_URL: smtp://user:pass@host:port (smtp+tls:// for STARTTLS, smtps:// for TLS), console://, file:///dir."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "file" and parts.path:
+        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": parts.path}
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if scheme not in _SMTP_SCHEMES or not parts.hostname or port == -1:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must look like smtp://user:password@host:port (or smtp+tls://, smtps://, console://, "
+            "file:///folder)"
+        )
+    return {
+        "EMAIL_BACKEND": _SMTP_BACKEND,
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port or _SMTP_SCHEMES[scheme],
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_TLS": scheme == "smtp+tls",
+        "EMAIL_USE_SSL": scheme in ("smtps", "smtp+ssl"),
+    }
+
+
+_EMAIL_URL = envsecret("EMAIL_URL")
+_email = (
+    _email_from_url(_EMAIL_URL)
+    if _EMAIL_URL
+    else {
+        # The embedded run prints e-mails on the console until a server is configured.
+        "EMAIL_BACKEND": envstr("EMAIL_BACKEND", _SMTP_BACKEND if envstr("EMAIL_HOST") else ""),
+        "EMAIL_HOST": envstr("EMAIL_HOST", "localhost"),
+        "EMAIL_PORT": envint("EMAIL_PORT", 25),
+        "EMAIL_HOST_USER": envstr("EMAIL_HOST_USER"),
+        "EMAIL_HOST_PASSWORD": envsecret("EMAIL_HOST_PASSWORD") or "",
+        "EMAIL_USE_TLS": envbool("EMAIL_USE_TLS", False),
+        "EMAIL_USE_SSL": envbool("EMAIL_USE_SSL", False),
+        "EMAIL_FILE_PATH": envstr("EMAIL_FILE_PATH"),
+    }
 )
-EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
-EMAIL_PORT = envint("EMAIL_PORT", 25)
-EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
-EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD") or ""
-EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"] or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+if _email.get("EMAIL_FILE_PATH"):
+    EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS (STARTTLS) and EMAIL_USE_SSL (TLS) exclude each other: set one")
+# Without a timeout a hung SMTP server holds an e-mail worker forever.
+EMAIL_TIMEOUT = envint("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Preflight <preflight@localhost>")
+# Retries of an e-mail after an SMTP error: first after about this many seconds, doubling, this many times.
+EMAIL_RETRY_BACKOFF = envint("PREFLIGHT_EMAIL_RETRY_BACKOFF", 30)
+EMAIL_MAX_RETRIES = envint("PREFLIGHT_EMAIL_MAX_RETRIES", 6)
+# Alerts to one address within this many seconds go out together, in one message.
+ALERT_COALESCE_SECONDS = envint("PREFLIGHT_ALERT_COALESCE_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

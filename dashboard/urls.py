@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("dashboard.views.project_urls")),
     path("", include("dashboard.views.hook_urls")),
     path("", include("dashboard.views.rules_triage_urls")),
+    path("", include("dashboard.views.reports_urls")),
 ]

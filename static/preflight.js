@@ -107,3 +107,9 @@ document.addEventListener("submit", (event) => {
     refresh();
   }
 })();
+
+// The unsubscribe page confirms itself for a person's browser; a mail scanner that only fetches the link does not.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("form[data-autosubmit]");
+  if (form) form.submit();
+});

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -24,6 +25,7 @@ from analyzer import PlatformError, Report, analyze
 from analyzer import __version__ as analyzer_version
 from dashboard.crypto import decrypt
 from dashboard.models import PENDING, Finding, Project, Scan, ScanStatus
+from dashboard.reports import scan_finished
 from dashboard.triage import score_rows
 from workers import clone
 
@@ -205,6 +207,7 @@ def _store(
             row.scan_id = scan.pk
         Finding.objects.bulk_create(rows, batch_size=500)
         Project.objects.filter(pk=scan.project_id).update(last_scan_id=scan.pk)
+        transaction.on_commit(partial(scan_finished, scan.pk))
 
 
 def finding_rows(report: Report, folder: Path) -> list[Finding]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import smtplib
+
+from django.conf import settings
+
 from workers import pipeline
 from workers.celery import app
 
@@ -23,3 +27,35 @@ def dispatch_due_scans() -> dict[str, int]:
     from workers import schedule
 
     return schedule.dispatch_due_scans()
+
+
+@app.task
+def send_readiness_reports() -> dict[str, int]:
+    from workers import report_schedule
+
+    return report_schedule.send_readiness_reports()
+
+
+@app.task
+def send_scan_alert(scan_id: int) -> str:
+    from workers import report_schedule
+
+    return report_schedule.queue_scan_alert(scan_id)
+
+
+# smtplib's errors are OSErrors too, as is a refused or dropped connection: each is retried, later each time.
+@app.task(
+    bind=True,
+    acks_late=True,
+    soft_time_limit=120,
+    time_limit=150,
+    autoretry_for=(smtplib.SMTPException, OSError),
+    retry_backoff=settings.EMAIL_RETRY_BACKOFF,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=settings.EMAIL_MAX_RETRIES,
+)
+def deliver_email(self, delivery_id: int) -> str:
+    from workers import email
+
+    return email.deliver(delivery_id, final_attempt=self.request.retries >= self.max_retries)

@@ -12,7 +12,30 @@ from tests.analyzer.conftest import write_repo
 
 # Rules that issue 6 gives an automatic fix.
 FIXABLE = frozenset(
-    ["PF101", "PF102", "PF104", "PF105", "PF107", "PF108", "PF202", "PF203", "PF301", "PF302", "PF303", "PF305", "PF306", "PF307", "PF308", "PF401", "PF403", "PF405", "PF501", "PF502", "PF601", "PF603"]
+    [
+        "PF101",
+        "PF102",
+        "PF104",
+        "PF105",
+        "PF107",
+        "PF108",
+        "PF202",
+        "PF203",
+        "PF301",
+        "PF302",
+        "PF303",
+        "PF305",
+        "PF306",
+        "PF307",
+        "PF308",
+        "PF401",
+        "PF403",
+        "PF405",
+        "PF501",
+        "PF502",
+        "PF601",
+        "PF603",
+    ]
 )
 
 CASES_VALID = [

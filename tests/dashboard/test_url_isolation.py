@@ -15,7 +15,23 @@ import pytest
 from django.utils import timezone
 
 from analyzer import analyze
-from dashboard.models import Finding, Invite, Membership, Project, Scan, ScanStatus, Team, Triage, TriageKind
+from dashboard.models import (
+    Delivery,
+    DeliveryKind,
+    Finding,
+    Invite,
+    MemberReportPrefs,
+    Membership,
+    Project,
+    ReportSettings,
+    Scan,
+    ScanAlert,
+    ScanStatus,
+    Team,
+    Triage,
+    TriageKind,
+    Unsubscribe,
+)
 from tests.dashboard.urlwalk import all_routes
 from workers.pipeline import finding_rows, scan_inputs, store_result
 
@@ -35,6 +51,10 @@ PUBLIC = {
     "rules": "catalog, not team data",
     "rule": "catalog, not team data",
     "badge": "the unguessable, revocable badge token is the credential; it shows only verdict and score",
+    "unsubscribe": "the signed unsubscribe token is the credential: no login, as one-click unsubscribing needs",
+    "hook_github": "push webhook: the signature with the project's secret is the credential (tests/dashboard/test_webhooks.py)",
+    "hook_gitlab": "push webhook: the project's secret in X-Gitlab-Token is the credential (test_webhooks.py)",
+    "hook_generic": "push webhook: the project's secret as a bearer token is the credential (test_webhooks.py)",
 }
 PUBLIC_NAMESPACES = {"admin": "Django admin: staff only, with its own permission checks"}
 
@@ -49,21 +69,40 @@ def _is_public(route) -> bool:
 def object_ids(team: Team, owner, member) -> dict[str, int]:
     """One of each object a URL can name, for `team`; kwarg name -> id."""
     project = Project.objects.create(team=team, name=f"{team.name} app", repo_url="https://github.com/example/app.git")
-    return _scan_objects(project) | {
-        "team_id": team.pk,
-        "project_id": project.pk,
-        "triage_id": Triage.objects.create(
-            project=project,
-            fingerprint="0" * 20,
-            rule="PF101",
-            kind=TriageKind.ACCEPTED,
-            reason="known",
-            created_by=owner,
+    return (
+        _scan_objects(project)
+        | {
+            "team_id": team.pk,
+            "project_id": project.pk,
+            "triage_id": Triage.objects.create(
+                project=project,
+                fingerprint="0" * 20,
+                rule="PF101",
+                kind=TriageKind.ACCEPTED,
+                reason="known",
+                created_by=owner,
+            ).pk,
+            "invite_id": Invite.objects.create(
+                team=team, created_by=owner, expires_at=timezone.now() + timedelta(days=7)
+            ).pk,
+            "membership_id": Membership.objects.get(team=team, user=member).pk,
+        }
+        | _report_objects(team, member)
+    )
+
+
+def _report_objects(team: Team, member) -> dict[str, int]:
+    """One of each readiness-report row of `team` (issue 7)."""
+    scan = Scan.objects.filter(project__team=team).first()
+    delivery = Delivery.objects.create(team=team, kind=DeliveryKind.DIGEST, recipient="cto@example.org", period="p")
+    return {
+        "reportsettings_id": ReportSettings.objects.create(team=team).pk,
+        "memberreportprefs_id": MemberReportPrefs.objects.create(
+            membership=Membership.objects.get(team=team, user=member)
         ).pk,
-        "invite_id": Invite.objects.create(
-            team=team, created_by=owner, expires_at=timezone.now() + timedelta(days=7)
-        ).pk,
-        "membership_id": Membership.objects.get(team=team, user=member).pk,
+        "unsubscribe_id": Unsubscribe.objects.create(team=team, address="cto@example.org", kind="alert").pk,
+        "scanalert_id": ScanAlert.objects.create(scan=scan).pk,
+        "delivery_id": delivery.pk,
     }
 
 
