@@ -26,7 +26,7 @@ from tests.workers.test_worker_sigkill import Worker, _wait
 from workers.celery import app
 from workers.tasks import deliver_email
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_worker]
 SITE = "https://preflight.example.org"
 
 

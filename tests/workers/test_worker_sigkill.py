@@ -25,7 +25,7 @@ from tests.workers.test_scan_pipeline import SAMPLE
 from workers.celery import app
 from workers.tasks import scan_project
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.real_worker]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
