@@ -152,6 +152,10 @@ class Project:
             self._python[path] = module
         return self._python[path]
 
+    def parsed(self, path: str) -> PyModule | None:
+        """The module at a repo path if it has been parsed already; never parses."""
+        return self._python.get(path)
+
     def python_paths_containing(self, *needles: bytes) -> list[str]:
         """Python files whose raw bytes contain any needle: the cheap prefilter before parsing."""
         matches = []

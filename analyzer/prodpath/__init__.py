@@ -15,10 +15,20 @@ running any code:
 Rules never fire on `Unknown` unless RULES.md says so. Every decision carries
 evidence strings (`Value.trace`, `Setting.evidence`, `AppConfig.why_not_selected`,
 `ProductionPath.why`) to put in `Finding.evidence`.
+
+Cost: modules whose import runs nothing but imports and definitions (most views,
+models and forms) are walked from CPython's tree and parsed with libcst only when
+something asks for a node of theirs (`quiet`). `step.path`, `step.seq`,
+`step.conditional` and `step.quiet` are free; `step.node`, `step.scope`,
+`step.line` and `step.calls()` parse a quiet step's module. To look for a name,
+prefilter by path (`project.python_paths_containing`) or use
+`reach.calls(b"name")`, which leaves the quiet modules that cannot hold it unparsed.
 """
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -194,6 +204,24 @@ class ProductionPath:
 
 def production_path(project: Project) -> ProductionPath:
     """Evaluate the production path of a project (use `project.production`, which caches it)."""
+    with _collector_paused():
+        return _production_path(project)
+
+
+@contextmanager
+def _collector_paused():
+    """The walk keeps nearly everything it builds (syntax trees, scopes, values) and leaves little
+    cyclic garbage, so the cycle collector's full passes over a growing heap would only cost time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _production_path(project: Project) -> ProductionPath:
     env = production_environment(project)
     entry = find_entry(project)
     run = project.server_run

@@ -197,6 +197,8 @@ class _Collector:
         while index < len(steps):
             step = steps[index]
             index += 1
+            if step.quiet:
+                continue  # no config operation in a quiet module
             node = step.node
             if isinstance(node, (cst.Assign, cst.AnnAssign)):
                 self._assignment(node, step)

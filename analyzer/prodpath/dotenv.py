@@ -70,7 +70,7 @@ def dotenv_file_for_call(evaluator: Evaluator, call: cst.Call, scope: Scope, bef
 def loaded_dotenv_files(reach: Reach, evaluator: Evaluator) -> list[DotenvLoad]:
     """`load_dotenv(...)` calls that run on the production path, and the committed files they load."""
     loads = []
-    for call, step in reach.calls():
+    for call, step in reach.calls(quiet=False):
         if not isinstance(call.func, (cst.Name, cst.Attribute)):
             continue
         if not evaluator.qualified_names(step.module, call.func, "calls") & LOAD_DOTENV:

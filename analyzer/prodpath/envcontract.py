@@ -119,6 +119,8 @@ def environment_contract(
         )
 
     for step in reach.steps:
+        if step.quiet:
+            continue  # a quiet module does not mention the environment
         for value, node in _reads(evaluator, step.nodes, step.scope, step.node, step.scope.entry_for(step.node)):
             add(value, step.path, step.module.line(node), step.conditional, step.function, True)
     for config in configs:

@@ -69,6 +69,8 @@ KINDS = frozenset({*CONSTRUCTORS.values(), *DECORATORS.values()})
 _MENTIONS = re.compile(
     r"\b(" + "|".join(sorted({name.rsplit(".", 1)[-1] for name in (*CONSTRUCTORS, *DECORATORS)})) + r")\b"
 )
+# The same names in raw bytes: every file `_MENTIONS` matches once decoded, and some more.
+_MENTIONS_BYTES = re.compile(_MENTIONS.pattern.encode())
 _NEEDLES = tuple(
     needle
     for top in {name.split(".")[0] for name in (*CONSTRUCTORS, *DECORATORS)}
@@ -171,6 +173,11 @@ class _Finder(cst.CSTVisitor):
                 return
 
 
+def mentions_extension(data: bytes, text: str) -> bool:
+    """The module's raw bytes or decoded text name a constructor or decorator this module looks for."""
+    return bool(_MENTIONS_BYTES.search(data) or (text and _MENTIONS.search(text)))
+
+
 def find_extensions(
     project: Project, reach: Reach, evaluator: Evaluator, configs: list[AppConfig]
 ) -> list[ExtensionUse]:
@@ -203,7 +210,8 @@ def find_extensions(
 
 
 def _use(reach, evaluator, module, kind, qualname, node, function, target) -> ExtensionUse:
-    step = reach.step_of(node) if isinstance(node, cst.Call) else _decorator_step(reach, module, node)
+    # A module naming an extension is never quiet, so its calls' steps are known without a lookup.
+    step = reach.call_steps.get(id(node)) if isinstance(node, cst.Call) else _decorator_step(reach, module, node)
     use = ExtensionUse(
         kind,
         qualname,
@@ -272,7 +280,7 @@ def _link(reach: Reach, evaluator: Evaluator, uses: list[ExtensionUse]) -> None:
     by_object = {use.object: use for use in uses if use.object is not None}
     if not by_object:
         return
-    for call, step in reach.calls():
+    for call, step in reach.calls(quiet=False):
         func = call.func
         if not (isinstance(func, cst.Attribute) and func.attr.value in ("init_app", "start")):
             continue

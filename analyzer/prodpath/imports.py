@@ -20,18 +20,20 @@ or `app = create_app(...)` in the served module) and helpers such as
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 from libcst.metadata import PositionProvider
 
 from analyzer.files import nesting_problem
 from analyzer.prodpath.lattice import ClassRef, External, FunctionRef, Known, ObjectRef, Value
+from analyzer.prodpath.quiet import IMPORT_KINDS, ModuleFacts, Prover, Unproven
 from analyzer.prodpath.values import FLASK_CLASSES, Evaluator, Scope
 from analyzer.pysource import PyModule, dotted_name
 from analyzer.pyvalues import literal
@@ -71,12 +73,18 @@ class Step:
     `node` is a small statement (`x = 1`, `import a`, `app.run()`), or the header
     of a compound one: an `if`/`while` test, a `for` iterable, `with` items, a
     `def`'s decorators and defaults, a `class`'s decorators and bases.
+
+    `quiet` steps belong to a module whose import runs nothing but imports and
+    definitions (`quiet`): no env read, dotenv load, extension, config operation
+    or Flask app. Their node and scope are found when first asked for; code that
+    looks only for those things can skip them without that cost.
     """
 
     seq: int
     node: cst.CSTNode
     scope: Scope
     conditional: bool  # inside a branch that could not be decided, a loop or an except handler
+    quiet: ClassVar[bool] = False
 
     @property
     def module(self) -> PyModule:
@@ -122,6 +130,59 @@ class Step:
 
     def calls(self) -> list[cst.Call]:
         return [node for node in self.nodes if isinstance(node, cst.Call)]
+
+
+class QuietStep(Step):
+    """A step of a quiet module, created from CPython's tree; its libcst node and scope come on demand."""
+
+    quiet = True
+
+    def __init__(self, seq: int, module: QuietModule, conditional: bool) -> None:
+        self.seq = seq
+        self.conditional = conditional
+        self._module = module
+        self._node: cst.CSTNode | None = None
+        self._scope: Scope | None = None
+
+    @property
+    def node(self) -> cst.CSTNode:
+        self._module.materialize()
+        return self._node
+
+    @property
+    def scope(self) -> Scope:
+        self._module.materialize()
+        return self._scope
+
+    @property
+    def path(self) -> str:
+        return self._module.path
+
+    @property
+    def function(self) -> None:
+        return None  # quiet steps run at module or class level
+
+
+class QuietModule:
+    """The steps of a quiet module, given their libcst nodes and scopes together, the first time one is needed."""
+
+    def __init__(self, walker: Walker, path: str, conditional: bool) -> None:
+        self.walker = walker
+        self.path = path
+        self.conditional = conditional
+        self.steps: list[QuietStep] = []
+        self.done = False
+
+    def parsed(self) -> bool:
+        return self.walker.evaluator.project.parsed(self.path) is not None
+
+    def materialize(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        scope = self.walker.evaluator.module_scope(self.path)
+        if scope is not None:
+            _Replay(self.walker, self.steps)._walk(scope, scope.body, self.conditional)
 
 
 @dataclass
@@ -176,6 +237,8 @@ class Reach:
     apps: list[ObjectRef] = field(default_factory=list)  # Flask apps constructed on the path, in order
     call_steps: dict[int, Step] = field(default_factory=dict)  # id(call node) -> the step it runs in
     _line_ranges: dict[str, list[tuple[int, int]]] = field(default_factory=dict, repr=False)
+    _quiet: dict[str, QuietModule] = field(default_factory=dict, repr=False)
+    _project: Project | None = field(default=None, repr=False)
 
     @property
     def modules(self) -> list[str]:
@@ -187,19 +250,49 @@ class Reach:
 
     def runs_call(self, call: cst.Call) -> bool:
         """Whether this call node executes on the production path."""
-        return id(call) in self.call_steps
+        return self.step_of(call) is not None
 
     def step_of(self, call: cst.Call) -> Step | None:
-        return self.call_steps.get(id(call))
+        step = self.call_steps.get(id(call))
+        if step is None:
+            # The node comes from a parsed module: quiet modules already parsed get their call nodes now.
+            pending = [quiet for quiet in self._quiet.values() if not quiet.done and quiet.parsed()]
+            for quiet in pending:
+                quiet.materialize()
+            if pending:
+                step = self.call_steps.get(id(call))
+        return step
 
     def function_run(self, node: cst.FunctionDef) -> FunctionRun | None:
         return next((run for run in self.functions_run if run.function.node is node), None)
 
-    def calls(self) -> Iterator[tuple[cst.Call, Step]]:
-        """Every call that executes, with its step, in execution order."""
+    def calls(self, *needles: bytes, quiet: bool = True) -> Iterator[tuple[cst.Call, Step]]:
+        """Every call that executes, with its step, in execution order.
+
+        With `needles`, only the calls of modules whose source contains one of them: looking for
+        `x.add_files(...)` with `calls(b"add_files")` leaves the quiet modules that cannot hold one
+        unparsed. `quiet=False` leaves out every quiet step (no app, extension, config operation,
+        env read or dotenv load is ever among them)."""
+        mentions: dict[str, bool] = {}
         for step in self.steps:
+            if step.quiet and not quiet:
+                continue
+            if needles:
+                path = step.path
+                if path not in mentions:
+                    mentions[path] = self._mentions(path, needles)
+                if not mentions[path]:
+                    continue
             for call in step.calls():
                 yield call, step
+
+    def _mentions(self, path: str, needles: tuple[bytes, ...]) -> bool:
+        project = self._project
+        data = project.raw(path) or b""
+        if any(needle in data for needle in needles):
+            return True
+        text = project.python_source(path) or ""
+        return any(needle.decode("utf-8", "replace") in text for needle in needles)
 
     def _ranges(self, path: str) -> list[tuple[int, int]]:
         if path not in self._line_ranges:
@@ -279,7 +372,8 @@ def executable_nodes(roots) -> list[cst.CSTNode]:
 class Walker:
     def __init__(self, evaluator: Evaluator, entry: Entry) -> None:
         self.evaluator = evaluator
-        self.reach = Reach(entry)
+        self.reach = Reach(entry, _project=evaluator.project)
+        self.prover = Prover(evaluator, self.reach)
         self._functions_seen: set[int] = set()
 
     def run_module(
@@ -288,14 +382,35 @@ class Walker:
         """Run a module: the entry (`origin` says why), or one imported by `step`."""
         if path in self.reach.visits:
             return
-        scope = self.evaluator.module_scope(path)
-        if scope is None:
-            return
+        facts = self.prover.quiet(path)
+        scope = None
+        if facts is None:
+            scope = self.evaluator.module_scope(path)
+            if scope is None:
+                return
         name = self.evaluator.module_name(path)
         conditional = bool(step and step.conditional)
         importer = step.path if step is not None else None
         self.reach.visits[path] = ModuleVisit(path, name, importer, conditional, step, how, origin)
-        self._walk(scope, scope.body, conditional)
+        if scope is not None:
+            self._walk(scope, scope.body, conditional)
+        else:
+            self._walk_quiet(path, facts, conditional)
+
+    def _walk_quiet(self, path: str, facts: ModuleFacts, conditional: bool) -> None:
+        """Walk a quiet module from CPython's tree: its steps, and the modules it imports, in order."""
+        quiet = QuietModule(self, path, conditional)
+        self.reach._quiet[path] = quiet
+        for statement, step_conditional, _ in self.prover.steps(facts, facts.tree.body, conditional):
+            step = QuietStep(len(self.reach.steps), quiet, step_conditional)
+            self.reach.steps.append(step)
+            quiet.steps.append(step)
+            if isinstance(statement, ast.Import):
+                for alias in statement.names:
+                    self.import_module(alias.name, step)
+            elif isinstance(statement, ast.ImportFrom):
+                source = "." * statement.level + (statement.module or "")
+                self._import_from(step, source, [alias.name for alias in statement.names])
 
     def run_function(
         self,
@@ -398,33 +513,38 @@ class Walker:
                 self.run_module(path, step=step, how=how)
 
     def _import(self, step: Step) -> None:
-        evaluator = self.evaluator
         node = step.node
-
-        def run(dotted: str) -> None:
-            self.import_module(dotted, step, parents=False)
-
-        def run_with_parents(dotted: str) -> None:
-            self.import_module(dotted, step)
-
         if isinstance(node, cst.Import):
             for alias in node.names:
-                run_with_parents(dotted_name(alias.name))
+                self.import_module(dotted_name(alias.name), step)
             return
         source = "." * len(node.relative) + (dotted_name(node.module) if node.module else "")
+        names = ["*"] if isinstance(node.names, cst.ImportStar) else [dotted_name(alias.name) for alias in node.names]
+        self._import_from(step, source, names)
+
+    def _import_from(self, step: Step, source: str, names: list[str]) -> None:
+        evaluator = self.evaluator
         absolute = evaluator.absolute(step.path, source)
         if absolute:
-            run_with_parents(absolute)
-        if isinstance(node.names, cst.ImportStar):
+            self.import_module(absolute, step)
+        if names == ["*"]:
             return
         package = evaluator.find_module(absolute) if absolute else None
-        package_scope = evaluator.module_scope(package) if package else None
-        for alias in node.names:
-            name = dotted_name(alias.name)
+        for name in names:
             # `from pkg import name` imports the submodule unless the package binds `name` itself.
-            bound = package_scope.lookup(name) if package_scope is not None else []
-            if not any(entry.kind not in ("import", "from-import", "star") for entry in bound):
-                run(f"{absolute}.{name}" if absolute else name)
+            if package is None or not self._binds_itself(package, name):
+                self.import_module(f"{absolute}.{name}" if absolute else name, step, parents=False)
+
+    def _binds_itself(self, package: str, name: str) -> bool:
+        quiet = self.reach._quiet.get(package)
+        if quiet is not None:
+            try:
+                return self.prover.binds_itself(self.prover.facts(package), name)
+            except Unproven:
+                pass  # a star import of a repo module: its scope says
+        scope = self.evaluator.module_scope(package)
+        bound = scope.lookup(name) if scope is not None else []
+        return any(entry.kind not in IMPORT_KINDS for entry in bound)
 
     def _call(self, call: cst.Call, step: Step) -> None:
         if not isinstance(call.func, (cst.Name, cst.Attribute)):
@@ -441,6 +561,26 @@ class Walker:
             app = evaluator.evaluate(call, step.scope, before=step.node).effective
             if isinstance(app, Known) and isinstance(app.value, ObjectRef) and app.value not in self.reach.apps:
                 self.reach.apps.append(app.value)
+
+
+class _Replay(Walker):
+    """Walks a quiet module's libcst tree as the walker would, executing nothing (its imports have
+    run and it calls nothing of the repository), to give its steps their nodes and scopes."""
+
+    def __init__(self, walker: Walker, steps: list[QuietStep]) -> None:
+        self.evaluator = walker.evaluator
+        self.reach = walker.reach
+        self._pending = iter(steps)
+
+    def _step(self, node: cst.CSTNode, scope: Scope, conditional: bool) -> Step:
+        step = next(self._pending)
+        step._node, step._scope = node, scope
+        for call in step.calls():
+            self.reach.call_steps[id(call)] = step
+        return step
+
+    def _execute(self, step: Step) -> None:
+        return
 
 
 # -- the entry -----------------------------------------------------------------

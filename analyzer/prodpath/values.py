@@ -470,6 +470,8 @@ class Evaluator:
         self._active: set[tuple[int, int]] = set()
         self._depth = 0
         self._mentions: dict[tuple[str, str], bool] = {}
+        self._found: dict[str, str | None] = {}  # dotted module name -> its file (the files do not change)
+        self._absolute: dict[tuple[str, str], str] = {}
 
     def qualified_names(self, module: PyModule, node: cst.CSTNode, topic: str) -> set[str]:
         """libcst's qualified names of `node`, when the module mentions `topic` at all (else empty)."""
@@ -497,11 +499,16 @@ class Evaluator:
         return module_name_for(path, self.project.app_root)
 
     def find_module(self, dotted: str) -> str | None:
-        return find_module(self.project, dotted, self.roots) if dotted else None
+        if dotted not in self._found:
+            self._found[dotted] = find_module(self.project, dotted, self.roots) if dotted else None
+        return self._found[dotted]
 
     def absolute(self, path: str, source: str) -> str:
         """The absolute module name of an import written in the module at `path`."""
-        return resolve_relative(self.module_name(path), path.endswith("__init__.py"), source)
+        key = (path, source)
+        if key not in self._absolute:
+            self._absolute[key] = resolve_relative(self.module_name(path), path.endswith("__init__.py"), source)
+        return self._absolute[key]
 
     def module_scope(self, path: str) -> Scope | None:
         if path not in self._modules:
