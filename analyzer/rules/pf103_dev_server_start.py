@@ -98,6 +98,9 @@ class DevServerStart(Rule):
         if production.entry.kind != "server":
             return
         for path in production.modules:
+            data = project.raw(path)
+            if data is None or (b".run(" not in data and b"run_simple" not in data):
+                continue  # parsing is the expensive part; most modules on the path cannot start a server
             module = project.python(path)
             if module is None:
                 continue

@@ -631,8 +631,11 @@ def guarded_keys(production: ProductionPath) -> set[str]:
     mentions the key, or an `assert` about it that fails. The app never serves with them."""
     guarded: set[str] = set()
     steps = production.reach.steps
+    # Reading step.node parses a quiet module; only files that can raise or assert need it.
+    project = production.evaluator.project
+    may_fail = {path for path in {step.path for step in steps} if _mentions_failure(project.raw(path))}
     for step in steps:
-        if step.conditional:
+        if step.conditional or step.path not in may_fail:
             continue
         if isinstance(step.node, cst.Raise):
             for enclosing in enclosing_ifs(steps, step):
@@ -642,6 +645,10 @@ def guarded_keys(production: ProductionPath) -> set[str]:
             if test.truthy() is False:
                 guarded |= mentions(step.node.test)
     return guarded
+
+
+def _mentions_failure(data: bytes | None) -> bool:
+    return data is not None and (b"raise" in data or b"assert" in data)
 
 
 def literal_of(value: Value) -> Value | None:

@@ -41,6 +41,9 @@ LOOKUPS = frozenset({"get", "getenv", "setdefault", "pop", "config"})
 # Bytes a module holding a credential or a URL with a password must contain.
 NEEDLES = (b"://", b"PASS", b"PWD", b"SECRET", b"TOKEN", b"KEY", b"pass", b"pwd", b"secret", b"token", b"key")
 
+# A module must mention one of these to pass a credential or a URL with a password to a call.
+CALL_NEEDLES = (b"://", b"assw", b"pwd", b"ecret", b"oken", b"key", b"KEY", b"PASS", b"SECRET", b"TOKEN")
+
 
 class CredentialLiteral(Rule):
     """
@@ -157,7 +160,7 @@ class CredentialLiteral(Rule):
     def _arguments(self, production: ProductionPath, candidates: set[str], seen: set[tuple]) -> Iterator[Finding]:
         """`password="..."` and URLs with a password passed to calls that run at startup."""
         paths = {path for path in candidates if not is_test_path(path)}
-        for call, step in production.reach.calls():
+        for call, step in production.reach.calls(*CALL_NEEDLES):
             if not call.args or step.path not in paths:
                 continue
             # A lookup's default is judged where its result is used (a setting, a constant, an argument).
