@@ -501,6 +501,8 @@ def production_values(
         data = project.raw(path)
         if is_test_path(path) or data is None or not any(needle in data for needle in needles):
             continue
+        if not any(wanted(name.decode("ascii")) for name in _ASSIGNED_CONSTANT.findall(data)):
+            continue  # no line assigns a wanted NAME: leave the module unparsed
         scope = production.scope(path)
         if scope is None:
             continue
@@ -645,6 +647,10 @@ def guarded_keys(production: ProductionPath) -> set[str]:
             if test.truthy() is False:
                 guarded |= mentions(step.node.test)
     return guarded
+
+
+# `NAME = ...` or `NAME: type = ...` at the start of a line: the constants production_values reads.
+_ASSIGNED_CONSTANT = re.compile(rb"(?m)^[ \t]*([A-Z_][A-Z0-9_]*)[ \t]*(?::[^=\n]*)?=(?!=)")
 
 
 def _mentions_failure(data: bytes | None) -> bool:
