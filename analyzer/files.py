@@ -167,6 +167,9 @@ class QuickParse:
 
     tree: ast.Module | None  # None when CPython could not parse it
     problem: str | None  # why the file must not be handed to libcst
+    # Every node of `tree`, gathered by the depth check: prefilters scan this list instead of
+    # walking the tree again with `ast.walk`, which costs several times more.
+    nodes: list[ast.AST] = field(default_factory=list, repr=False)
 
 
 def quick_parse(source: str) -> QuickParse:
@@ -187,10 +190,10 @@ def quick_parse(source: str) -> QuickParse:
         return QuickParse(None, "nested too deeply for Python's own parser")
     except ValueError:
         return QuickParse(None, _textual_nesting_problem(source))
-    depth = _ast_depth(tree)
+    depth, nodes = _ast_depth(tree)
     if depth > MAX_NESTING:
-        return QuickParse(tree, f"nested {depth} levels deep (more than {MAX_NESTING})")
-    return QuickParse(tree, None)
+        return QuickParse(tree, f"nested {depth} levels deep (more than {MAX_NESTING})", nodes)
+    return QuickParse(tree, None, nodes)
 
 
 def nesting_problem(source: str) -> str | None:
@@ -198,14 +201,27 @@ def nesting_problem(source: str) -> str | None:
     return quick_parse(source).problem
 
 
-def _ast_depth(tree: ast.AST) -> int:
-    deepest = 0
-    stack = [(tree, 1)]
-    while stack:
-        node, depth = stack.pop()
-        deepest = max(deepest, depth)
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return deepest
+def _ast_depth(tree: ast.AST) -> tuple[int, list[ast.AST]]:
+    """How many levels deep the tree goes, and all its nodes (breadth first).
+
+    Reads `_fields` level by level: about twice as fast as `ast.iter_child_nodes`,
+    and this runs on every module the analyzer looks at."""
+    nodes: list[ast.AST] = []
+    level = [tree]
+    depth = 0
+    while level:
+        depth += 1
+        nodes += level
+        below: list[ast.AST] = []
+        for node in level:
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    below += [item for item in value if isinstance(item, ast.AST)]
+                elif isinstance(value, ast.AST):
+                    below.append(value)
+        level = below
+    return depth, nodes
 
 
 def _textual_nesting_problem(source: str) -> str | None:

@@ -81,11 +81,11 @@ def _needs_full_parse(project: Project, path: str, found: Discovery) -> bool:
     if tree is None or quick.problem is not None:
         return True
     names = set(CONSTRUCTOR_NAMES)
-    for node in ast.walk(tree):
+    for node in quick.nodes:
         if isinstance(node, ast.ImportFrom):
             names.update(alias.asname for alias in node.names if alias.asname and alias.name in CONSTRUCTOR_NAMES)
     plain_blueprints = []
-    for node in ast.walk(tree):
+    for node in quick.nodes:
         if isinstance(node, ast.ClassDef) and any(_ast_name(base) in names for base in node.bases):
             return True
         if isinstance(node, ast.Call) and _ast_name(node.func) in names:

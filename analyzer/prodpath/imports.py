@@ -23,7 +23,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
@@ -266,16 +266,22 @@ class Reach:
     def function_run(self, node: cst.FunctionDef) -> FunctionRun | None:
         return next((run for run in self.functions_run if run.function.node is node), None)
 
-    def calls(self, *needles: bytes, quiet: bool = True) -> Iterator[tuple[cst.Call, Step]]:
+    def calls(
+        self, *needles: bytes, quiet: bool = True, paths: Collection[str] | None = None
+    ) -> Iterator[tuple[cst.Call, Step]]:
         """Every call that executes, with its step, in execution order.
 
         With `needles`, only the calls of modules whose source contains one of them: looking for
         `x.add_files(...)` with `calls(b"add_files")` leaves the quiet modules that cannot hold one
-        unparsed. `quiet=False` leaves out every quiet step (no app, extension, config operation,
-        env read or dotenv load is ever among them)."""
+        unparsed. `paths` keeps only the calls of those modules, for a rule that has already told
+        from CPython's tree which modules can hold what it looks for. `quiet=False` leaves out
+        every quiet step (no app, extension, config operation, env read or dotenv load is ever
+        among them)."""
         mentions: dict[str, bool] = {}
         for step in self.steps:
             if step.quiet and not quiet:
+                continue
+            if paths is not None and step.path not in paths:
                 continue
             if needles:
                 path = step.path

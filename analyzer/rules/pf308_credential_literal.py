@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterator
 
 import libcst as cst
 
+from analyzer.files import QuickParse
 from analyzer.fixes.pycode import ModuleEdit
 from analyzer.prodpath import EnvValue, Known, ProductionPath, Unknown, Value
 from analyzer.project import Project
@@ -40,9 +42,6 @@ EXTRA_PLACEHOLDER = re.compile(r"^(dummy|placeholder|replace[-_ ]?me|redacted|ex
 LOOKUPS = frozenset({"get", "getenv", "setdefault", "pop", "config"})
 # Bytes a module holding a credential or a URL with a password must contain.
 NEEDLES = (b"://", b"PASS", b"PWD", b"SECRET", b"TOKEN", b"KEY", b"pass", b"pwd", b"secret", b"token", b"key")
-
-# A module must mention one of these to pass a credential or a URL with a password to a call.
-CALL_NEEDLES = (b"://", b"assw", b"pwd", b"ecret", b"oken", b"key", b"KEY", b"PASS", b"SECRET", b"TOKEN")
 
 
 class CredentialLiteral(Rule):
@@ -159,9 +158,10 @@ class CredentialLiteral(Rule):
 
     def _arguments(self, production: ProductionPath, candidates: set[str], seen: set[tuple]) -> Iterator[Finding]:
         """`password="..."` and URLs with a password passed to calls that run at startup."""
-        paths = {path for path in candidates if not is_test_path(path)}
-        for call, step in production.reach.calls(*CALL_NEEDLES):
-            if not call.args or step.path not in paths:
+        project = production.evaluator.project
+        paths = {path for path in candidates if not is_test_path(path) and _has_candidate_call(project.quick(path))}
+        for call, step in production.reach.calls(paths=paths):
+            if not call.args:
                 continue
             # A lookup's default is judged where its result is used (a setting, a constant, an argument).
             lookup = _callee_name(call) in LOOKUPS
@@ -524,6 +524,40 @@ def _may_hold_url(expr: cst.BaseExpression) -> bool:
     if isinstance(expr, cst.Call):
         return _callee_name(expr) in LOOKUPS
     return False
+
+
+def _has_candidate_call(quick: QuickParse | None) -> bool:
+    """Whether a module holds a call `_arguments` would evaluate, told from CPython's tree so that
+    modules without one are never parsed with libcst. Mirrors the libcst test, erring towards yes."""
+    if quick is None or quick.tree is None:
+        return True
+    for node in quick.nodes:
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        for keyword in node.keywords:
+            if keyword.arg is not None and is_credential_name(keyword.arg):
+                return True
+        if callee in LOOKUPS:
+            continue
+        values = [arg.value if isinstance(arg, ast.Starred) else arg for arg in node.args]
+        if any(_ast_may_hold_url(value) for value in [*values, *(keyword.value for keyword in node.keywords)]):
+            return True
+    return False
+
+
+def _ast_may_hold_url(expr: ast.expr) -> bool:
+    """`_may_hold_url` on CPython's tree (where implicitly concatenated strings are one constant)."""
+    if isinstance(expr, ast.Constant):
+        value = expr.value
+        return (isinstance(value, str) and "://" in value) or (isinstance(value, bytes) and b"://" in value)
+    if isinstance(expr, ast.Name):
+        return is_wanted_name(expr.id)
+    if isinstance(expr, ast.Call):
+        func = expr.func
+        return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) in LOOKUPS
+    return isinstance(expr, (ast.JoinedStr, ast.BoolOp))
 
 
 def _callee_name(call: cst.Call) -> str:

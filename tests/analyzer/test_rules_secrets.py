@@ -3,13 +3,22 @@ example repos do not pin down."""
 
 from __future__ import annotations
 
+import libcst as cst
 import pytest
 
 from analyzer import analyze
+from analyzer.files import quick_parse
 from analyzer.prodpath import Known
 from analyzer.rules import catalog
 from analyzer.rules.pf303_secret_key_hardcoded import redact
-from analyzer.rules.pf308_credential_literal import credential_kind, is_credential_name
+from analyzer.rules.pf308_credential_literal import (
+    LOOKUPS,
+    _callee_name,
+    _has_candidate_call,
+    _may_hold_url,
+    credential_kind,
+    is_credential_name,
+)
 
 SECRET_RULES = ["PF303", "PF307", "PF308"]
 PROCFILE = {"Procfile": "web: gunicorn app:app\n"}
@@ -237,3 +246,58 @@ def test_credential_names(name, expected):
 def test_the_rules_are_registered_with_their_severity():
     rules = {rule.id: rule for rule in catalog().rules}
     assert (rules["PF303"].severity, rules["PF307"].severity, rules["PF308"].severity) == ("blocker", "high", "high")
+
+
+def _example_modules():
+    for rule in catalog().rules:
+        for example in [*rule.VALID, *rule.INVALID]:
+            for name, content in example.files.items():
+                if name.endswith(".py") and isinstance(content, str):
+                    yield content
+
+
+ARGUMENT_SNIPPETS = [
+    "client = Client(api_key='sk_live_abc')\n",
+    "engine = create_engine('postgresql://app:pw@db.example.com/app')\n",
+    "engine = create_engine('postgresql://app:pw@' 'db.example.com/app')\n",
+    "engine = create_engine(f'postgresql://app:{PW}@db.example.com/app')\n",
+    "engine = create_engine(DATABASE_URL)\n",
+    "engine = create_engine(os.environ.get('DATABASE_URL') or 'postgresql://a:b@c.example.com/d')\n",
+    "engine = create_engine(*ARGS, **{'url': 'postgresql://a:b@c.example.com/d'})\n",
+    "store = redis.Redis(**settings, password=os.getenv('REDIS_PASSWORD', 'pw'))\n",
+    "conn = connect(config('DATABASE_URL', default='postgresql://a:b@c.example.com/d'))\n",
+    "x = make(lambda: Client(token='t0ken-value'))\n",
+]
+
+
+@pytest.mark.parametrize("source", [*_example_modules(), *ARGUMENT_SNIPPETS])
+def test_the_argument_prefilter_keeps_every_module_the_libcst_check_would_look_at(source):
+    """PF308 skips modules by CPython's tree before parsing them; it must never skip one whose calls
+    the libcst check would evaluate."""
+
+    def looked_at(call):
+        lookup = _callee_name(call) in LOOKUPS
+        return any(
+            (arg.keyword is not None and is_credential_name(arg.keyword.value))
+            or (not lookup and _may_hold_url(arg.value))
+            for arg in call.args
+        )
+
+    if any(looked_at(call) for call in _all_calls(cst.parse_module(source))):
+        assert _has_candidate_call(quick_parse(source))
+
+
+def _all_calls(module: cst.Module) -> list[cst.Call]:
+    found = []
+
+    class Calls(cst.CSTVisitor):
+        def visit_Call(self, node):
+            found.append(node)
+
+    module.visit(Calls())
+    return found
+
+
+def test_the_argument_prefilter_skips_modules_without_a_candidate_call():
+    source = "import os\nx = os.environ.get('API_URL', 'https://api.example.com')\ny = db.Column(primary_key=True)\n"
+    assert not _has_candidate_call(quick_parse(source))
