@@ -16,6 +16,7 @@ import sys
 import tokenize
 import warnings
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from analyzer.report import Skipped
@@ -170,6 +171,24 @@ class QuickParse:
     # Every node of `tree`, gathered by the depth check: prefilters scan this list instead of
     # walking the tree again with `ast.walk`, which costs several times more.
     nodes: list[ast.AST] = field(default_factory=list, repr=False)
+
+    @cached_property
+    def imported_packages(self) -> frozenset[str]:
+        """Top-level packages of the module's absolute imports, wherever they are (`import a.b` -> `a`)."""
+        found = set()
+        for node in self.nodes:
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                found.add(node.module.split(".")[0])
+        return frozenset(found)
+
+    def may_import(self, packages: frozenset[str] | set[str]) -> bool:
+        """False only when CPython's tree shows that the module imports none of `packages`.
+
+        libcst's qualified names come from a module's own imports, so a module that imports no
+        package of a library never has a name that resolves into it: it need not be parsed."""
+        return self.tree is None or not self.imported_packages.isdisjoint(packages)
 
 
 def quick_parse(source: str) -> QuickParse:

@@ -12,6 +12,7 @@ environment.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -22,6 +23,7 @@ from analyzer.prodpath.lattice import Known, ObjectRef, Unknown, Value
 from analyzer.pyvalues import is_literal, literal
 
 if TYPE_CHECKING:
+    from analyzer.files import QuickParse
     from analyzer.prodpath.configs import AppConfig, Setting
     from analyzer.prodpath.imports import Reach, Step
     from analyzer.prodpath.values import Evaluator
@@ -71,11 +73,9 @@ _MENTIONS = re.compile(
 )
 # The same names in raw bytes: every file `_MENTIONS` matches once decoded, and some more.
 _MENTIONS_BYTES = re.compile(_MENTIONS.pattern.encode())
-_NEEDLES = tuple(
-    needle
-    for top in {name.split(".")[0] for name in (*CONSTRUCTORS, *DECORATORS)}
-    for needle in (f"import {top}".encode(), f"from {top}".encode())
-)
+# The libraries' top-level packages: a module that imports none of them constructs nothing here.
+PACKAGES = frozenset(name.split(".")[0] for name in (*CONSTRUCTORS, *DECORATORS))
+_NEEDLES = tuple(needle for top in PACKAGES for needle in (f"import {top}".encode(), f"from {top}".encode()))
 
 
 @dataclass
@@ -173,9 +173,30 @@ class _Finder(cst.CSTVisitor):
                 return
 
 
-def mentions_extension(data: bytes, text: str) -> bool:
-    """The module's raw bytes or decoded text name a constructor or decorator this module looks for."""
-    return bool(_MENTIONS_BYTES.search(data) or (text and _MENTIONS.search(text)))
+def _task_decorated(quick: QuickParse) -> bool:
+    """A function decorated with `@<something>.task`, whose receiver may be a Celery app imported
+    from the repository (so the module imports nothing of celery itself)."""
+    return any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and any(
+            isinstance(func := (d.func if isinstance(d, ast.Call) else d), ast.Attribute) and func.attr == "task"
+            for d in node.decorator_list
+        )
+        for node in quick.nodes
+    )
+
+
+def may_build_extension(project: Project, path: str) -> bool:
+    """Whether the module may construct an extension or define background work: its text names a
+    constructor or decorator this module looks for, and CPython's tree shows an import of one of
+    the libraries (or a `@<app>.task` decorator, whose app may come from another module)."""
+    data = project.raw(path) or b""
+    if not _MENTIONS_BYTES.search(data):
+        text = project.python_source(path)
+        if not (text and _MENTIONS.search(text)):
+            return False
+    quick = project.quick(path)
+    return quick is None or quick.may_import(PACKAGES) or _task_decorated(quick)
 
 
 def find_extensions(
@@ -184,9 +205,8 @@ def find_extensions(
     paths = list(dict.fromkeys([*reach.modules, *project.python_paths_containing(*_NEEDLES)]))
     uses: list[ExtensionUse] = []
     for path in paths:
-        data = project.raw(path) or b""
-        if not _MENTIONS.search(data.decode("utf-8", "replace")):
-            continue
+        if not may_build_extension(project, path):
+            continue  # no name in it can resolve to a constructor: leave it unparsed
         module = project.python(path)
         if module is None:
             continue

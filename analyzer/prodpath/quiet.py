@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 from analyzer.flaskapps import FLASK_CLASSES
 from analyzer.prodpath.configs import APP_ATTRIBUTES, CONFIG_METHODS
-from analyzer.prodpath.extensions import mentions_extension
+from analyzer.prodpath.extensions import may_build_extension
 
 if TYPE_CHECKING:
     from analyzer.prodpath.imports import Reach
@@ -445,7 +445,9 @@ class Prover:
         text = project.python_source(path) or ""
         if _utf8(data) == text:
             text = ""  # the byte checks already cover what the text checks would find
-        if any(needle in data or needle.decode() in text for needle in LOUD_NEEDLES) or mentions_extension(data, text):
+        if any(needle in data or needle.decode() in text for needle in LOUD_NEEDLES) or may_build_extension(
+            project, path
+        ):
             return None
         facts = self.facts(path)
         if facts is None or not facts.bindings.pure or facts.bindings.blocked:

@@ -159,7 +159,11 @@ class CredentialLiteral(Rule):
     def _arguments(self, production: ProductionPath, candidates: set[str], seen: set[tuple]) -> Iterator[Finding]:
         """`password="..."` and URLs with a password passed to calls that run at startup."""
         project = production.evaluator.project
-        paths = {path for path in candidates if not is_test_path(path) and _has_candidate_call(project.quick(path))}
+        paths = {
+            path
+            for path in production.reach.modules
+            if path in candidates and not is_test_path(path) and _has_candidate_call(project.quick(path))
+        }
         for call, step in production.reach.calls(paths=paths):
             if not call.args:
                 continue

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
 
+from analyzer.files import QuickParse
 from analyzer.project import Project
 from analyzer.pysource import PyModule, module_level_statements
 from analyzer.pyvalues import literal
@@ -246,10 +248,10 @@ class WorkerNotDeclared(Rule):
 
 
 def _celery(project: Project) -> Iterator[Work]:
-    modules = _modules(project, b"Celery", b"shared_task")
-    if not _constructs(modules, "Celery", CELERY_APPS):
+    needles = (b"Celery", b"shared_task")
+    if not _constructs(_modules(project, needles, _imports("celery")), "Celery", CELERY_APPS):
         return
-    for module in modules:
+    for module in _modules(project, needles, _decorated_with({"task", "shared_task"})):
         for function in _nodes(module.tree, cst.FunctionDef):
             for decorator in function.decorators:
                 node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
@@ -267,10 +269,9 @@ def _celery(project: Project) -> Iterator[Work]:
 
 
 def _rq(project: Project) -> Iterator[Work]:
-    modules = _modules(project, b"Queue")
-    if not _constructs(modules, "Queue", RQ_QUEUES):
+    if not _constructs(_modules(project, (b"Queue",), _imports("rq")), "Queue", RQ_QUEUES):
         return
-    for module in _modules(project, b".enqueue"):
+    for module in _modules(project, (b".enqueue",), _calls_method(RQ_ENQUEUE)):
         for call in _nodes(module.tree, cst.Call):
             if isinstance(call.func, cst.Attribute) and call.func.attr.value in RQ_ENQUEUE:
                 yield Work(
@@ -280,7 +281,7 @@ def _rq(project: Project) -> Iterator[Work]:
 
 
 def _dramatiq(project: Project) -> Iterator[Work]:
-    for module in _modules(project, b"dramatiq"):
+    for module in _modules(project, (b"dramatiq",), _imports("dramatiq")):
         for function in _nodes(module.tree, cst.FunctionDef):
             for decorator in function.decorators:
                 node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
@@ -295,9 +296,8 @@ def _dramatiq(project: Project) -> Iterator[Work]:
 
 
 def _apscheduler(project: Project) -> Iterator[Work]:
-    modules = _modules(project, b"cheduler")
     schedulers: set[str] = set()
-    for module in modules:
+    for module in _modules(project, (b"cheduler",), _imports("apscheduler", "flask_apscheduler")):
         for target, value in _assignments(module.tree):
             if (
                 isinstance(value, cst.Call)
@@ -305,7 +305,9 @@ def _apscheduler(project: Project) -> Iterator[Work]:
                 and any(SCHEDULER.match(name) for name in module.qualified_names(value.func))
             ):
                 schedulers.add(target)
-    for module in modules:
+    if not schedulers:
+        return
+    for module in _modules(project, (b"cheduler",), _calls_method({"start"})):
         for call in _nodes(module.tree, cst.Call):
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "start" and _last_name(func.value) in schedulers:
@@ -325,6 +327,8 @@ def _loops(project: Project) -> Iterator[Work]:
         folder, name = posixpath.split(path)
         init = f"{folder}/__init__.py" if folder else "__init__.py"
         if name.startswith("test") or "tests" in path.split("/") or init in project.files.paths:
+            continue
+        if not _may_hold(project, path, _endless_loop):
             continue
         module = project.python(path)
         if module is None:
@@ -410,8 +414,55 @@ def _original_name(module: PyModule, node: cst.BaseExpression) -> str:
     return last
 
 
-def _modules(project: Project, *needles: bytes) -> list[PyModule]:
-    return [module for path in project.python_paths_containing(*needles) if (module := project.python(path))]
+def _modules(project: Project, needles: tuple[bytes, ...], holds: Callable[[QuickParse], bool]) -> list[PyModule]:
+    """The parsed modules that contain a needle and whose CPython tree `holds` what is looked for
+    (the cheap tests first: libcst's parse and qualified names cost far more)."""
+    return [
+        module
+        for path in project.python_paths_containing(*needles)
+        if _may_hold(project, path, holds) and (module := project.python(path))
+    ]
+
+
+def _may_hold(project: Project, path: str, holds: Callable[[QuickParse], bool]) -> bool:
+    quick = project.quick(path)
+    return quick is None or quick.tree is None or holds(quick)
+
+
+def _imports(*packages: str) -> Callable[[QuickParse], bool]:
+    return lambda quick: quick.may_import(set(packages))
+
+
+def _decorated_with(names: set[str]) -> Callable[[QuickParse], bool]:
+    """A function with a decorator whose last name is one of `names` (`@app.task`, `@shared_task(...)`)."""
+
+    def holds(quick: QuickParse) -> bool:
+        return any(
+            _ast_last_name(decorator.func if isinstance(decorator, ast.Call) else decorator) in names
+            for node in quick.nodes
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for decorator in node.decorator_list
+        )
+
+    return holds
+
+
+def _calls_method(names: set[str] | frozenset[str]) -> Callable[[QuickParse], bool]:
+    return lambda quick: any(
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in names
+        for node in quick.nodes
+    )
+
+
+def _endless_loop(quick: QuickParse) -> bool:
+    return any(
+        isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value in (True, 1)
+        for node in quick.nodes
+    )
+
+
+def _ast_last_name(node: ast.expr) -> str | None:
+    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
 
 
 def _nodes(tree: cst.CSTNode, kind: type | tuple[type, ...]) -> list:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Iterator
 
 import libcst as cst
 
+from analyzer.files import QuickParse
 from analyzer.project import Project
 from analyzer.pysource import PyModule
 from analyzer.pyvalues import ENV_MAPPINGS, env_read, literal
@@ -114,6 +116,9 @@ class HerokuOnlyConfig(Rule):
     def _variables(self, project: Project) -> Iterator[Finding]:
         first: dict[str, tuple[str, int, int]] = {}
         for path in project.python_paths_containing(*NEEDLES):
+            quick = project.quick(path)
+            if quick is not None and quick.tree is not None and not _names_a_heroku_variable(quick):
+                continue  # the needle is in a comment or inside a longer name: no libcst parse
             module = project.python(path)
             if module is None:
                 continue
@@ -265,6 +270,15 @@ def _env_names(module: PyModule) -> Iterator[tuple[str, cst.CSTNode]]:
             ):
                 yield name, node
         stack.extend(reversed(node.children))
+
+
+def _names_a_heroku_variable(quick: QuickParse) -> bool:
+    """Whether a string literal in CPython's tree is a Heroku variable's name: every read `_env_names`
+    reports names its variable with one."""
+    return any(
+        isinstance(node, ast.Constant) and isinstance(node.value, str) and _counterpart(node.value) is not None
+        for node in quick.nodes
+    )
 
 
 def _names_heroku_variable(node: cst.Call | cst.Subscript) -> bool:

@@ -143,3 +143,21 @@ def test_an_extension_under_an_undecided_branch_is_conditional(repo):
     (talisman,) = production(repo, files, variables=["FORCE_HTTPS"]).extension("talisman")
     assert talisman.on_path and talisman.conditional and talisman.bound_to_app
     assert production(repo, files, variables=[]).extension("talisman") == []
+
+
+def test_a_module_that_only_names_an_extension_is_never_parsed(repo):
+    files = {
+        "Procfile": "web: gunicorn app:app\n",
+        "app.py": ("from flask import Flask\nimport notes\nfrom tasks import send\napp = Flask(__name__)\n"),
+        "tasks.py": (
+            '"""Tasks the Celery worker runs."""\nfrom extensions import celery\n\n\n'
+            "@celery.task\ndef send(to):\n    pass\n"
+        ),
+        "extensions.py": "from celery import Celery\ncelery = Celery(__name__)\n",
+        "notes.py": '"""Why we chose Flask-Session over Talisman, and rq.Queue over Celery."""\n',
+    }
+    project = Project(repo(files), ".", Platform())
+    kinds = by_kind(project.production)
+    assert [use.kind for use in kinds["celery_task"]] == ["celery_task"]  # the app comes from another module
+    assert project.production.reach.imported("notes.py")
+    assert project.parsed("notes.py") is None
