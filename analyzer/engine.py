@@ -7,6 +7,7 @@ from pathlib import Path
 
 from analyzer.autofix import verify_fixes
 from analyzer.envcontract import environment_contract
+from analyzer.gcpause import collector_paused
 from analyzer.platform import Platform
 from analyzer.project import Project
 from analyzer.redact import redact_findings
@@ -29,6 +30,11 @@ def analyze(
     root = Path(path)
     if not root.is_dir():
         raise FileNotFoundError(f"{path} is not a directory")
+    with collector_paused():
+        return _analyze(root, app_root, platform, select, ignore, fixes)
+
+
+def _analyze(root: Path, app_root: str, platform, select, ignore, fixes: bool) -> Report:
     if not isinstance(platform, Platform):
         platform = Platform.from_dict(platform)
     project = Project(root, app_root, platform)

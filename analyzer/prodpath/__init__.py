@@ -27,14 +27,13 @@ prefilter by path (`project.python_paths_containing`) or use
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from analyzer.deployfiles import parse_env_file
+from analyzer.gcpause import collector_paused
 from analyzer.prodpath.configs import AppConfig, ConfigOp, Setting, collect_configs
 from analyzer.prodpath.dotenv import DotenvLoad, loaded_dotenv_files
 from analyzer.prodpath.envcontract import EnvUse, environment_contract
@@ -204,21 +203,8 @@ class ProductionPath:
 
 def production_path(project: Project) -> ProductionPath:
     """Evaluate the production path of a project (use `project.production`, which caches it)."""
-    with _collector_paused():
+    with collector_paused():
         return _production_path(project)
-
-
-@contextmanager
-def _collector_paused():
-    """The walk keeps nearly everything it builds (syntax trees, scopes, values) and leaves little
-    cyclic garbage, so the cycle collector's full passes over a growing heap would only cost time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _production_path(project: Project) -> ProductionPath:
