@@ -225,7 +225,7 @@ def find_extensions(
             ):
                 uses.append(_use(reach, evaluator, module, "celery_task", "celery.Celery.task", decorator, None, None))
     _link(reach, evaluator, uses)
-    _database_uris(uses, configs)
+    _database_uris(project, uses, configs)
     return uses
 
 
@@ -317,8 +317,13 @@ def _link(reach: Reach, evaluator: Evaluator, uses: list[ExtensionUse]) -> None:
         use.inits.append(ExtensionInit(app, step.path, line, step.seq, "init_app"))
 
 
-def _database_uris(uses: list[ExtensionUse], configs: list[AppConfig]) -> None:
-    """SQLALCHEMY_DATABASE_URI as Flask-SQLAlchemy reads it: when it is bound to the app."""
+def _database_uris(project: Project, uses: list[ExtensionUse], configs: list[AppConfig]) -> None:
+    """SQLALCHEMY_DATABASE_URI as Flask-SQLAlchemy reads it.
+
+    Flask-SQLAlchemy 3 creates its engines in `init_app`, so a URI assigned later has no effect.
+    2.x creates the engine at the first query and reads the config then: with 2.x pinned, the
+    value in effect once startup is over is the one SQLAlchemy gets."""
+    lazy = project.manifests.pinned_below("flask-sqlalchemy", "3.0") is True
     by_app = {config.app: config for config in configs}
     for use in uses:
         if use.kind != "sqlalchemy":
@@ -327,6 +332,9 @@ def _database_uris(uses: list[ExtensionUse], configs: list[AppConfig]) -> None:
             config = by_app.get(init.app) if init.app is not None else None
             if config is None or init.seq is None:
                 continue
-            use.database_uri = config.setting_before("SQLALCHEMY_DATABASE_URI", init.seq)
-            use.uri_after_init = config.settings_after("SQLALCHEMY_DATABASE_URI", init.seq)
+            if lazy:
+                use.database_uri = config.settings.get("SQLALCHEMY_DATABASE_URI")
+            else:
+                use.database_uri = config.setting_before("SQLALCHEMY_DATABASE_URI", init.seq)
+                use.uri_after_init = config.settings_after("SQLALCHEMY_DATABASE_URI", init.seq)
             break

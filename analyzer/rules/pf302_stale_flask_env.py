@@ -255,7 +255,15 @@ class StaleFlaskEnv(Rule):
             line = module.line(node)
             code = module.code(node)
             what = f"`{code}` relies on the `ENV` config key, {removed}: "
-            what += "`app.env` raises AttributeError" if kind == "attribute" else "Flask no longer sets it (KeyError)"
+            if flask_below_2_3(project):
+                # The pinned Flask still sets it: the read works today and breaks on the upgrade.
+                what += "it works on the pinned Flask and fails on 2.3+ (" + (
+                    "AttributeError)" if kind == "attribute" else "KeyError)"
+                )
+            else:
+                what += (
+                    "`app.env` raises AttributeError" if kind == "attribute" else "Flask no longer sets it (KeyError)"
+                )
             yield _Use(module.path, line, what, f"ENV in {module.path}", why, "key-read")
 
     VALID = [
@@ -347,6 +355,16 @@ class StaleFlaskEnv(Rule):
                 + "\nif app.config['ENV'] == 'production':\n    app.config['PREFERRED_URL_SCHEME'] = 'https'\n",
             },
             expect="KeyError",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "requirements.txt": "Flask==2.0.3\ngunicorn==21.2.0\n",
+                "app.py": FLASK_APP
+                + "\nif app.env == 'production':\n    app.config['PREFERRED_URL_SCHEME'] = 'https'\n",
+            },
+            expect="works on the pinned Flask and fails on 2.3+ (AttributeError)",
+            note="Flask 2.0 still has `app.env`: the read breaks only on the upgrade",
         ),
         Example(
             {

@@ -27,6 +27,22 @@ _URL_CREDENTIALS = re.compile(r"//[^/@\s]*@")
 _CUT_CREDENTIALS = re.compile(r"(\w://)[^/@\s\"']*:[^/@\s\"']*\.\.\.")
 # The variable every Postgres provider (Heroku, Render, Railway templates) sets.
 PROVIDER_VARIABLE = "DATABASE_URL"
+# Drivers of SQL servers other than PostgreSQL. With one declared and no PostgreSQL driver, the app
+# talks to MySQL (or another server) and its DATABASE_URL is not taken for a PostgreSQL URL.
+OTHER_SERVER_DRIVERS = (
+    "pymysql",
+    "mysqlclient",
+    "mysql-connector-python",
+    "mysql-connector",
+    "mariadb",
+    "aiomysql",
+    "asyncmy",
+    "pyodbc",
+    "pymssql",
+    "oracledb",
+    "cx-oracle",
+)
+POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "pg8000", "asyncpg", "psycopg2cffi", "pygresql")
 
 
 def strip_credentials(url: str) -> str:
@@ -255,7 +271,10 @@ class PostgresScheme(Rule):
     scheme: `DATABASE_URL` (or another variable set on the platform) passed to
     `SQLALCHEMY_DATABASE_URI` or `create_engine()` with no rewrite of the scheme
     on the way, or a `postgres://` literal in the config the production path
-    loads.
+    loads. With Flask-SQLAlchemy 3 the URI counts as it stands at
+    `db.init_app(app)`; 2.x reads it at the first query, so with 2.x pinned the
+    value in effect after startup counts. Not flagged: a `DATABASE_URL` read when
+    the build declares a MySQL, SQL Server or Oracle driver and no PostgreSQL one.
 
     ## Why is this bad?
     SQLAlchemy 1.4 removed the `postgres` dialect name. Flask-SQLAlchemy 3
@@ -371,6 +390,20 @@ class PostgresScheme(Rule):
         return finding
 
     VALID = [
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "requirements.txt": "flask\nflask-sqlalchemy\npymysql\ngunicorn\n",
+                "app.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
+                    "db = SQLAlchemy(app)\n"
+                ),
+            },
+            platform={"variables": ["DATABASE_URL"]},
+            note="a MySQL driver and no PostgreSQL one: DATABASE_URL is a MySQL URL, which has no `postgres://` to rewrite",
+        ),
         Example(
             {
                 "Procfile": "web: gunicorn wsgi:app\n",
@@ -717,6 +750,8 @@ def _judge(production, way: _Way, value: Value, target: str) -> _Problem | None:
             continue
         if read.name != PROVIDER_VARIABLE and environment.source(read.name) is None:
             continue
+        if read.name == PROVIDER_VARIABLE and talks_to_another_server(production.evaluator.project):
+            continue
         return _Problem(
             f"`{read.name}` reaches SQLAlchemy unchanged as {target}: a provider's `postgres://` URL fails"
             " with `NoSuchModuleError` when the worker boots",
@@ -725,6 +760,16 @@ def _judge(production, way: _Way, value: Value, target: str) -> _Problem | None:
             read=read,
         )
     return None
+
+
+def talks_to_another_server(project: Project) -> bool:
+    """The build declares a MySQL, SQL Server or Oracle driver and no PostgreSQL driver."""
+    manifests = project.manifests
+
+    def declared(names: tuple[str, ...]) -> bool:
+        return any(manifests.declares(name) is not None for name in names)
+
+    return declared(OTHER_SERVER_DRIVERS) and not declared(POSTGRES_DRIVERS)
 
 
 def _short(evidence: list[str]) -> list[str]:

@@ -12,10 +12,8 @@ from analyzer.prodpath import EnvValue, Known, Unknown, Value
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
+from analyzer.rules.pf401_postgres_scheme import PROVIDER_VARIABLE, URI_KEY, talks_to_another_server
 
-URI_KEY = "SQLALCHEMY_DATABASE_URI"
-# Railway's Postgres service (and its reference variable) hands out a plain `postgresql://` URL.
-PROVIDER_VARIABLE = "DATABASE_URL"
 # SQLAlchemy dialect driver -> (module it imports, packages that install it).
 DRIVERS = {
     "psycopg2": ("psycopg2", ("psycopg2", "psycopg2-binary")),
@@ -50,7 +48,8 @@ class PostgresDriverMissing(Rule):
     psycopg2 (`psycopg2` or `psycopg2-binary`), `postgresql+psycopg://` needs
     psycopg 3, `postgresql+pg8000://` and `postgresql+asyncpg://` need those
     packages. A `DATABASE_URL` read counts as a plain `postgresql://` URL: that is
-    what Railway's Postgres service hands out.
+    what Railway's Postgres service hands out, unless the build declares a MySQL,
+    SQL Server or Oracle driver and no PostgreSQL one.
 
     ## Why is this bad?
     SQLAlchemy imports the driver when it creates the engine, which
@@ -145,6 +144,20 @@ class PostgresDriverMissing(Rule):
             yield finding
 
     VALID = [
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "requirements.txt": "flask\nflask-sqlalchemy\npymysql\ngunicorn\n",
+                "app.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
+                    "db = SQLAlchemy(app)\n"
+                ),
+            },
+            platform={"variables": ["DATABASE_URL"]},
+            note="a MySQL driver and no PostgreSQL one: DATABASE_URL is Railway's MySQL URL",
+        ),
         Example(
             {
                 "Procfile": "web: gunicorn wsgi:app\n",
@@ -415,6 +428,8 @@ def _option_url(project: Project, production, value: Value) -> tuple[str, str, s
     if PROVIDER_VARIABLE not in value.env or not isinstance(plain, Unknown):
         return None
     if not isinstance(value, EnvValue) and production.environment.source(PROVIDER_VARIABLE) is None:
+        return None
+    if talks_to_another_server(project):
         return None
     # The variable may be rewritten on the way to name a driver (`.replace("postgresql://", "postgresql+psycopg://")`).
     text = project.python_source(value.path) if value.path else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from analyzer import analyze
 from analyzer.platform import Platform
 from analyzer.prodpath import EnvValue, Known
 from analyzer.project import Project
@@ -161,3 +162,20 @@ def test_a_module_that_only_names_an_extension_is_never_parsed(repo):
     assert [use.kind for use in kinds["celery_task"]] == ["celery_task"]  # the app comes from another module
     assert project.production.reach.imported("notes.py")
     assert project.parsed("notes.py") is None
+
+
+def test_flask_sqlalchemy_2_reads_the_uri_at_the_first_query(repo):
+    files = {
+        "Procfile": "web: gunicorn app:app\n",
+        "requirements.txt": "flask==2.0.3\nflask-sqlalchemy==2.5.1\nsqlalchemy==1.4.46\n",
+        "app.py": (
+            "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n"
+            "app = Flask(__name__)\ndb = SQLAlchemy(app)\n"
+            "app.config['SQLALCHEMY_DATABASE_URI'] = os.environ['DATABASE_URL']\n"
+        ),
+    }
+    (db,) = production(repo, files).extension("sqlalchemy")
+    assert db.database_uri is not None and db.database_uri.line == 6
+    assert db.uri_after_init == []
+    report = analyze(repo(files), select=["PF401"])
+    assert [finding.line for finding in report.findings] == [6]
