@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -9,6 +10,8 @@ import libcst as cst
 from analyzer.pysource import PyModule, module_level_statements
 from analyzer.pyvalues import shell_string
 
+# argparse's test for a negative number, which it takes as a value, not an option.
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
 # Options that take no value (argparse store_true/store_const in gunicorn's settings).
 FLAGS = frozenset(
     {
@@ -100,7 +103,7 @@ def parse_gunicorn_args(argv: list[str]) -> GunicornArgs:
         if word.startswith("--"):
             name, sep, value = word.partition("=")
             if not sep:
-                value = argv[i] if i < len(argv) and not argv[i].startswith("-") else None
+                value = argv[i] if i < len(argv) and _is_value(argv[i]) else None
                 if value is not None:
                     i += 1
             if value is None or value == "":
@@ -111,7 +114,7 @@ def parse_gunicorn_args(argv: list[str]) -> GunicornArgs:
         name = SHORT.get(short, short)
         if glued:
             value = glued[1:] if glued.startswith("=") else glued
-        elif i < len(argv) and not argv[i].startswith("-"):
+        elif i < len(argv) and _is_value(argv[i]):
             value = argv[i]
             i += 1
         else:
@@ -119,6 +122,12 @@ def parse_gunicorn_args(argv: list[str]) -> GunicornArgs:
             args.problems.append(f"`{short}` has no value")
         args.options.setdefault(name, []).append(value)
     return args
+
+
+def _is_value(word: str) -> bool:
+    """Whether argparse takes `word` as an option's value: anything not shaped like an option, and
+    so also a lone `-` (`--access-logfile -`, stdout) and a negative number."""
+    return not word.startswith("-") or word == "-" or _NEGATIVE_NUMBER.match(word) is not None
 
 
 @dataclass

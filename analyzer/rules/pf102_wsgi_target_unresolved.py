@@ -145,6 +145,10 @@ class WsgiTargetUnresolved(Rule):
             note="--chdir moves the import root",
         ),
         Example(
+            {"Procfile": "web: gunicorn --access-logfile - --error-logfile - app:app\n", "app.py": FLASK_APP},
+            note="`-` is the log files' value (stdout), not the target",
+        ),
+        Example(
             {"Procfile": "web: gunicorn --pythonpath src service.web:app\n", "src/service/web.py": FLASK_APP},
             note="--pythonpath adds an import root; namespace packages need no __init__.py",
         ),

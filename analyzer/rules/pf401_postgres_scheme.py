@@ -42,6 +42,17 @@ OTHER_SERVER_DRIVERS = (
     "oracledb",
     "cx-oracle",
 )
+# A MySQL app that reads DATABASE_URL: an example of PF401 and PF403 alike.
+MYSQL_APP = {
+    "Procfile": "web: gunicorn app:app\n",
+    "requirements.txt": "flask\nflask-sqlalchemy\npymysql\ngunicorn\n",
+    "app.py": (
+        "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+        "app = Flask(__name__)\n"
+        'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
+        "db = SQLAlchemy(app)\n"
+    ),
+}
 POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "pg8000", "asyncpg", "psycopg2cffi", "pygresql")
 
 
@@ -391,16 +402,7 @@ class PostgresScheme(Rule):
 
     VALID = [
         Example(
-            {
-                "Procfile": "web: gunicorn app:app\n",
-                "requirements.txt": "flask\nflask-sqlalchemy\npymysql\ngunicorn\n",
-                "app.py": (
-                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
-                    "app = Flask(__name__)\n"
-                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
-                    "db = SQLAlchemy(app)\n"
-                ),
-            },
+            MYSQL_APP,
             platform={"variables": ["DATABASE_URL"]},
             note="a MySQL driver and no PostgreSQL one: DATABASE_URL is a MySQL URL, which has no `postgres://` to rewrite",
         ),

@@ -12,7 +12,7 @@ from analyzer.prodpath import EnvValue, Known, Unknown, Value
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
-from analyzer.rules.pf401_postgres_scheme import PROVIDER_VARIABLE, URI_KEY, talks_to_another_server
+from analyzer.rules.pf401_postgres_scheme import MYSQL_APP, PROVIDER_VARIABLE, URI_KEY, talks_to_another_server
 
 # SQLAlchemy dialect driver -> (module it imports, packages that install it).
 DRIVERS = {
@@ -145,16 +145,7 @@ class PostgresDriverMissing(Rule):
 
     VALID = [
         Example(
-            {
-                "Procfile": "web: gunicorn app:app\n",
-                "requirements.txt": "flask\nflask-sqlalchemy\npymysql\ngunicorn\n",
-                "app.py": (
-                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
-                    "app = Flask(__name__)\n"
-                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
-                    "db = SQLAlchemy(app)\n"
-                ),
-            },
+            MYSQL_APP,
             platform={"variables": ["DATABASE_URL"]},
             note="a MySQL driver and no PostgreSQL one: DATABASE_URL is Railway's MySQL URL",
         ),

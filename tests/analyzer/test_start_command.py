@@ -59,6 +59,22 @@ def test_gunicorn_arguments_follow_its_argparse_rules():
     assert args.has("--preload")
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--access-logfile", "-", "app:app"],
+        ["--error-logfile", "-", "--log-file", "-", "app:app"],
+        ["app:app", "--access-logfile", "-"],
+        ["--log-level", "info", "--timeout", "-1", "app:app"],
+    ],
+)
+def test_a_lone_dash_and_a_negative_number_are_option_values(argv):
+    """argparse takes `-` (stdout) and `-1` as values: they are not the app target."""
+    args = parse_gunicorn_args(argv)
+    assert args.target == "app:app"
+    assert args.problems == []
+
+
 def test_platform_setting_wins(tmp_path):
     p = project(tmp_path, {"Procfile": "web: gunicorn app:app\n", "app.py": APP}, {"start_command": "gunicorn x:y"})
     assert (p.start_command.command, p.start_command.source) == ("gunicorn x:y", "platform settings")
