@@ -252,3 +252,7 @@ def _rule_ids(parser: argparse.ArgumentParser, option: str, values: list[str] | 
                 "(a prefix such as PF1 selects a family)"
             )
     return [rule_id.upper() for rule_id in given]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
