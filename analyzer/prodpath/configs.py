@@ -287,7 +287,33 @@ class _Collector:
                     self._set(config, op, APP_ATTRIBUTES[target.attr.value], self._value(node.value, step))
 
     def _value(self, expr: cst.BaseExpression | None, step: Step) -> Value:
-        return self.evaluator.evaluate(expr, step.scope, before=step.node)
+        copied = self._config_read(expr, step) if expr is not None else None
+        return copied if copied is not None else self.evaluator.evaluate(expr, step.scope, before=step.node)
+
+    def _config_read(self, expr: cst.BaseExpression, step: Step) -> Value | None:
+        """`app.config["K"]` or `app.config.get("K")` of an app whose config is being collected: the
+        value K has at this point (`app.secret_key = app.config["SECRET_KEY"]` copies the config's
+        value, fallback literal included). None when K is not set yet or the read is not one."""
+        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+            receiver, key_node = expr.value, expr.slice[0].slice.value
+        elif (
+            isinstance(expr, cst.Call)
+            and isinstance(expr.func, cst.Attribute)
+            and expr.func.attr.value == "get"
+            and expr.args
+            and expr.args[0].keyword is None
+        ):
+            receiver, key_node = expr.func.value, expr.args[0].value
+        else:
+            return None
+        if not (isinstance(receiver, cst.Attribute) and receiver.attr.value == "config"):
+            return None
+        config = self.app_config(receiver.value, step)
+        key = self.evaluator.evaluate(key_node, step.scope, before=step.node).effective
+        if config is None or not (isinstance(key, Known) and isinstance(key.value, str)):
+            return None
+        setting = config.settings.get(key.value)
+        return setting.value if setting is not None else None
 
     def _operation(self, config: AppConfig, method: str, call: cst.Call, step: Step) -> None:
         self._step = step

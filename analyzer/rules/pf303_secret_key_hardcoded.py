@@ -236,6 +236,18 @@ class SecretKeyHardcoded(Rule):
     INVALID = [
         Example(
             {
+                "Procfile": "web: gunicorn app:app\n",
+                "config.py": "import os\n\n\nclass Config:\n    SECRET_KEY = os.environ.get('SECRET_KEY') or 'dev-key-123'\n",
+                "app.py": (
+                    "from flask import Flask\n\napp = Flask(__name__)\napp.config.from_object('config.Config')\n"
+                    "app.secret_key = app.config['SECRET_KEY']\n"
+                ),
+            },
+            expect="(the value is at config.py:5)",
+            note="the key copied back from the config keeps the config's fallback",
+        ),
+        Example(
+            {
                 "Procfile": "web: gunicorn flasky:app\n",
                 "config.py": (
                     "import os\n\n\nclass Config:\n"

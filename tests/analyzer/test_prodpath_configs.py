@@ -427,3 +427,19 @@ def test_a_branch_on_a_platform_variable_loads_conditionally(repo):
     assert config.selected == [] and config.unselected == []
     assert all(op.conditional for op in config.operations)
     assert config.get("DEBUG").conditional
+
+
+@pytest.mark.parametrize("read", ["app.config['SECRET_KEY']", "app.config.get('SECRET_KEY')"])
+def test_a_key_copied_from_the_config_keeps_its_value(repo, read):
+    files = {
+        "Procfile": "web: gunicorn app:app\n",
+        "config.py": "import os\n\n\nclass Config:\n    SECRET_KEY = os.environ.get('SECRET_KEY') or 'dev-key'\n",
+        "app.py": (
+            "from flask import Flask\napp = Flask(__name__)\napp.config.from_object('config.Config')\n"
+            f"app.secret_key = {read}\n"
+        ),
+    }
+    (config,) = production(repo, files).configs
+    setting = config.get("SECRET_KEY")
+    assert setting.line == 4
+    assert isinstance(setting.value, EnvValue) and setting.value.default == Known("dev-key")
