@@ -38,6 +38,7 @@ def _analyze(root: Path, app_root: str, platform, select, ignore, fixes: bool) -
     if not isinstance(platform, Platform):
         platform = Platform.from_dict(platform)
     project = Project(root, app_root, platform)
+    project.builds_fixes = fixes
     chosen = _chosen_rules(select, ignore)
     findings = _run_rules(project, chosen)
     fix_all, fix_all_problem = None, None

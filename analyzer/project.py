@@ -36,6 +36,9 @@ class Project:
         self._source: dict[str, str | None] = {}
         self._quick: dict[str, QuickParse | None] = {}
         self._overlay: dict[str, bytes | None] = {}
+        # Whether rules build the code edits of their fixes. A re-analysis that verifies a fix only
+        # compares findings, and rewriting modules with libcst costs a third of such a run.
+        self.builds_fixes = True
 
     def derive(self, overlay: dict[str, bytes | None]) -> Project:
         """The same repository with some files replaced, added (bytes) or removed (None).
@@ -47,6 +50,7 @@ class Project:
         derived.root, derived.app_root, derived.platform = self.root, self.app_root, self.platform
         derived.files = RepoFiles(self.root, dict(self.files.paths), list(self.files.skipped))
         derived._overlay = {**self._overlay, **overlay}
+        derived.builds_fixes = False
         caches = ("_text", "_raw", "_python", "_source", "_quick")
         for name in caches:
             cache = dict(getattr(self, name))

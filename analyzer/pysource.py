@@ -69,6 +69,24 @@ class PyModule:
         return self.tree.code_for_node(node)
 
     @cached_property
+    def all_nodes(self) -> list[cst.CSTNode]:
+        """Every node of the tree in source order, gathered in one visitor pass. The module is
+        shared by the re-analyses that verify fixes, so they find nodes without walking again."""
+        found: list[cst.CSTNode] = []
+
+        class Collector(cst.CSTVisitor):
+            def on_visit(self, node: cst.CSTNode) -> bool:
+                found.append(node)
+                return True
+
+        self.tree.visit(Collector())
+        return found
+
+    def nodes_of(self, kind: type | tuple[type, ...]) -> list:
+        """Every node of a kind, in source order."""
+        return [node for node in self.all_nodes if isinstance(node, kind)]
+
+    @cached_property
     def bindings(self) -> dict[str, Binding]:
         """Names bound at module level, skipping `if __name__ == "__main__":` blocks."""
         found: dict[str, Binding] = {}

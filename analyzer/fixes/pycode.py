@@ -41,8 +41,9 @@ class ModuleEdit:
 
     @classmethod
     def of(cls, project: Project, path: str | None) -> ModuleEdit | None:
-        """None when the module is not parsed or its bytes are not the UTF-8 text that was parsed."""
-        if path is None:
+        """None when the module is not parsed or its bytes are not the UTF-8 text that was parsed,
+        and when the project builds no fixes (a re-analysis that verifies one)."""
+        if path is None or not project.builds_fixes:
             return None
         module = project.python(path)
         data = project.raw(path)

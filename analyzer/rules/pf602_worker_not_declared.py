@@ -252,7 +252,7 @@ def _celery(project: Project) -> Iterator[Work]:
     if not _constructs(_modules(project, needles, _imports("celery")), "Celery", CELERY_APPS):
         return
     for module in _modules(project, needles, _decorated_with({"task", "shared_task"})):
-        for function in _nodes(module.tree, cst.FunctionDef):
+        for function in module.nodes_of(cst.FunctionDef):
             for decorator in function.decorators:
                 node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
                 # Any `@<app>.task`: the Celery app is often built in a factory and imported under another name.
@@ -272,7 +272,7 @@ def _rq(project: Project) -> Iterator[Work]:
     if not _constructs(_modules(project, (b"Queue",), _imports("rq")), "Queue", RQ_QUEUES):
         return
     for module in _modules(project, (b".enqueue",), _calls_method(RQ_ENQUEUE)):
-        for call in _nodes(module.tree, cst.Call):
+        for call in module.nodes_of(cst.Call):
             if isinstance(call.func, cst.Attribute) and call.func.attr.value in RQ_ENQUEUE:
                 yield Work(
                     "rq", "RQ jobs enqueued ({where}) and no worker service runs them", module.path, module.line(call)
@@ -282,7 +282,7 @@ def _rq(project: Project) -> Iterator[Work]:
 
 def _dramatiq(project: Project) -> Iterator[Work]:
     for module in _modules(project, (b"dramatiq",), _imports("dramatiq")):
-        for function in _nodes(module.tree, cst.FunctionDef):
+        for function in module.nodes_of(cst.FunctionDef):
             for decorator in function.decorators:
                 node = decorator.decorator.func if isinstance(decorator.decorator, cst.Call) else decorator.decorator
                 if _last_name(node) == "actor" and module.qualified_names(node) & DRAMATIQ_ACTORS:
@@ -298,7 +298,7 @@ def _dramatiq(project: Project) -> Iterator[Work]:
 def _apscheduler(project: Project) -> Iterator[Work]:
     schedulers: set[str] = set()
     for module in _modules(project, (b"cheduler",), _imports("apscheduler", "flask_apscheduler")):
-        for target, value in _assignments(module.tree):
+        for target, value in _assignments(module):
             if (
                 isinstance(value, cst.Call)
                 and _original_name(module, value.func).endswith("Scheduler")
@@ -308,7 +308,7 @@ def _apscheduler(project: Project) -> Iterator[Work]:
     if not schedulers:
         return
     for module in _modules(project, (b"cheduler",), _calls_method({"start"})):
-        for call in _nodes(module.tree, cst.Call):
+        for call in module.nodes_of(cst.Call):
             func = call.func
             if isinstance(func, cst.Attribute) and func.attr.value == "start" and _last_name(func.value) in schedulers:
                 yield Work(
@@ -401,7 +401,7 @@ def _constructs(modules: list[PyModule], name: str, qualified: frozenset[str]) -
     return any(
         _original_name(module, call.func) == name and module.qualified_names(call.func) & qualified
         for module in modules
-        for call in _nodes(module.tree, cst.Call)
+        for call in module.nodes_of(cst.Call)
     )
 
 
@@ -479,9 +479,9 @@ def _nodes(tree: cst.CSTNode, kind: type | tuple[type, ...]) -> list:
     return found
 
 
-def _assignments(tree: cst.CSTNode) -> Iterator[tuple[str, cst.BaseExpression]]:
+def _assignments(module: PyModule) -> Iterator[tuple[str, cst.BaseExpression]]:
     """(last name of the target, value) of every assignment: `scheduler = ...`, `app.scheduler = ...`."""
-    for node in _nodes(tree, (cst.Assign, cst.AnnAssign)):
+    for node in module.nodes_of((cst.Assign, cst.AnnAssign)):
         targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
         for target in targets:
             name = _last_name(target)

@@ -100,3 +100,14 @@ def test_lines_added_at_the_same_place_combine_and_identical_edits_merge():
     assert not overlaps(gunicorn, whitenoise) and not overlaps(same_import, list(same_import))
     combined = apply_edits(original, gunicorn + whitenoise + same_import + same_import)
     assert combined == {"requirements.txt": "flask\ngunicorn\nwhitenoise\n", "app.py": "import os\nx = 1\n"}
+
+
+def test_a_re_analysis_that_verifies_a_fix_builds_no_code_edits(repo):
+    from analyzer.fixes.pycode import ModuleEdit
+    from analyzer.project import Project
+
+    project = Project(repo({"app.py": "from flask import Flask\napp = Flask(__name__)\n"}))
+    assert ModuleEdit.of(project, "app.py") is not None
+    derived = project.derive({"Procfile": b"web: gunicorn app:app\n"})
+    assert ModuleEdit.of(derived, "app.py") is None
+    assert project.builds_fixes and not derived.builds_fixes
