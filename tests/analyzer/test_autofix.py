@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 
 from analyzer.autofix import Fix, apply_edits, git_apply_check, minimal_edits, overlaps, unified_diff, verify
+from analyzer.fixes.pycode import ModuleEdit
+from analyzer.project import Project
 from analyzer.report import Finding, Severity
 
 
@@ -103,9 +105,6 @@ def test_lines_added_at_the_same_place_combine_and_identical_edits_merge():
 
 
 def test_a_re_analysis_that_verifies_a_fix_builds_no_code_edits(repo):
-    from analyzer.fixes.pycode import ModuleEdit
-    from analyzer.project import Project
-
     project = Project(repo({"app.py": "from flask import Flask\napp = Flask(__name__)\n"}))
     assert ModuleEdit.of(project, "app.py") is not None
     derived = project.derive({"Procfile": b"web: gunicorn app:app\n"})
