@@ -98,7 +98,9 @@ class WorkerNotDeclared(Rule):
         seen: set[str] = set()
         for work in found:
             subject = work.kind if work.kind != "loop" else f"loop:{work.path}"
-            if subject in seen or work.kind in started or f"script:{work.path}" in started:
+            # `python loop.py` runs a loop script; `python app.py` that defines tasks runs no worker.
+            script_started = work.kind == "loop" and f"script:{work.path}" in started
+            if subject in seen or work.kind in started or script_started:
                 continue
             seen.add(subject)
             message = work.what.replace("{where}", f"{work.path}:{work.line}")
@@ -231,6 +233,19 @@ class WorkerNotDeclared(Rule):
             app_root="services/web",
             platform={"worker_service": False},
             expect="Celery tasks",
+        ),
+        Example(
+            {
+                "Procfile": "web: python app.py\n",
+                "app.py": (
+                    "from celery import Celery\nfrom flask import Flask\n\napp = Flask(__name__)\n"
+                    "celery = Celery(app.name, broker='redis://localhost:6379/0')\n\n\n"
+                    "@celery.task\ndef send(to):\n    pass\n\n\n"
+                    "if __name__ == '__main__':\n    app.run(host='0.0.0.0')\n"
+                ),
+            },
+            expect="Celery tasks (app.py:9)",
+            note="`python app.py` starts the web app, not a worker for the tasks it defines",
         ),
         Example(
             {
