@@ -13,6 +13,7 @@ import difflib
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,10 +156,6 @@ def python_parse_problem(changes: dict[str, str]) -> str | None:
 Reanalyze = Callable[[dict[str, bytes | None]], list[Finding]]
 
 
-def _identity(finding: Finding) -> tuple[str, str]:
-    return finding.rule, finding.fingerprint
-
-
 @dataclass
 class Verified:
     patch: str | None
@@ -184,12 +181,15 @@ def verify(
     overlay: dict[str, bytes | None] = {path: text.encode("utf-8") for path, text in changes.items()}
     overlay.update({path: None for path in fix.untrack})
     after = reanalyze(overlay)
-    after_ids = {_identity(finding) for finding in after}
-    remaining = [t for t in targets if _identity(t) in after_ids]
+    # Findings are counted by what they are about, not by fingerprint: a rule's repeats of one
+    # subject in one file are numbered in source order, and clearing the first renumbers the rest.
+    had = Counter(finding.identity for finding in before)
+    has = Counter(finding.identity for finding in after)
+    left = had - Counter(target.identity for target in targets)
+    remaining = [target for target in targets if has[target.identity] > left[target.identity]]
     if remaining:
         return Verified(None, f"re-analysis of the patched tree still reports {remaining[0].rule}")
-    known = {_identity(finding) for finding in before}
-    new = [finding for finding in after if _identity(finding) not in known]
+    new = [finding for finding in after if has[finding.identity] > had[finding.identity]]
     if new:
         return Verified(None, f"the patched tree gets a new finding: {new[0].rule} {new[0].message}")
     return Verified(patch or None, None)

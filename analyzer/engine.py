@@ -67,8 +67,22 @@ def _run_rules(project: Project, rules) -> list[Finding]:
     findings: list[Finding] = []
     for rule_class in rules:
         findings.extend(rule_class().check(project))
+    _number_repeated_subjects(findings)
     apply_suppressions(project, findings)
     return findings
+
+
+def _number_repeated_subjects(findings: list[Finding]) -> None:
+    """Give each finding its own fingerprint: when a rule reports the same subject twice in one file
+    (two fallbacks of `REDIS_URL` in config.py), the later ones are occurrences 2, 3, ... in source
+    order. Baselines and triage tell findings apart by fingerprint."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in findings:
+        groups.setdefault(finding.identity, []).append(finding)
+    for repeated in groups.values():
+        repeated.sort(key=lambda finding: (finding.line or 0, finding.column or 0))
+        for number, finding in enumerate(repeated, start=1):
+            finding.occurrence = number
 
 
 def _chosen_rules(select: Iterable[str] | None, ignore: Iterable[str] | None):

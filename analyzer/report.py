@@ -46,6 +46,8 @@ class Finding:
     # process type). Fingerprints hash it instead of the line, so a finding
     # keeps its identity when unrelated lines move.
     subject: str = ""
+    # 2, 3, ... for a rule's later findings with the same subject in the same file, in source order.
+    occurrence: int = field(default=1, repr=False)
     evidence: list[str] = field(default_factory=list)
     patch: str | None = None
     fix_title: str | None = None
@@ -58,8 +60,15 @@ class Finding:
     fix_edits: list = field(default_factory=list, repr=False, compare=False)  # the verified fix, for SARIF
 
     @property
+    def identity(self) -> tuple[str, str, str]:
+        """What the finding is about, whatever its place among repeats of it."""
+        return self.rule, self.path or "", self.subject or self.message
+
+    @property
     def fingerprint(self) -> str:
         subject = self.subject or self.message
+        if self.occurrence > 1:
+            subject += f" #{self.occurrence}"
         raw = "\x1f".join((self.rule, self.path or "", subject))
         return hashlib.sha256(raw.encode()).hexdigest()[:20]
 

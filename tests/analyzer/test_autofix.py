@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+from analyzer import analyze
 from analyzer.autofix import Fix, apply_edits, git_apply_check, minimal_edits, overlaps, unified_diff, verify
 from analyzer.fixes.pycode import ModuleEdit
 from analyzer.project import Project
@@ -110,3 +111,19 @@ def test_a_re_analysis_that_verifies_a_fix_builds_no_code_edits(repo):
     derived = project.derive({"Procfile": b"web: gunicorn app:app\n"})
     assert ModuleEdit.of(derived, "app.py") is None
     assert project.builds_fixes and not derived.builds_fixes
+
+
+def test_repeats_of_one_subject_get_their_own_fingerprints_and_fixes(repo):
+    root = repo(
+        {
+            "Procfile": "web: gunicorn app:app\n",
+            "app.py": (
+                "import os\nfrom flask import Flask\napp = Flask(__name__)\n"
+                "A = os.environ.get('REDIS_URL') or 'redis://localhost:6379/0'\n"
+                "B = os.environ.get('REDIS_URL') or 'redis://localhost:6379/1'\n"
+            ),
+        }
+    )
+    first, second = analyze(root, select=["PF405"]).findings
+    assert first.fingerprint != second.fingerprint
+    assert first.patch and second.patch, (first.fix_problem, second.fix_problem)
