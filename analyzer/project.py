@@ -221,10 +221,24 @@ class Project:
         return found
 
     @cached_property
+    def gunicorn_conf_path(self) -> str:
+        """The config file gunicorn loads: `-c FILE` (or `-c python:module`), else ./gunicorn.conf.py,
+        both from the directory gunicorn starts in. gunicorn reads only one of them."""
+        run = self.server_run
+        option = run.gunicorn.last("--config") if run is not None and run.gunicorn is not None else None
+        if option and option.startswith("python:"):
+            option = option.removeprefix("python:").replace(".", "/") + ".py"
+        # Railway's images put the repository at /app.
+        name = option.removeprefix("/app/") if option else "gunicorn.conf.py"
+        return self.app_path(posixpath.join(run.cwd if run is not None else "", name))
+
+    @cached_property
     def gunicorn_conf(self):
+        """The settings of the gunicorn config file, by name (`bind`, `workers`, ...)."""
         from analyzer.gunicorn import read_gunicorn_conf
 
-        module = self.python(self.app_path("gunicorn.conf.py"))
+        path = self.gunicorn_conf_path
+        module = self.python(path) if path in self.files.paths else None
         return read_gunicorn_conf(module) if module is not None else {}
 
     # -- dependencies --------------------------------------------------------

@@ -58,7 +58,7 @@ def served_target(project: Project) -> ServedTarget | None:
             setting = project.gunicorn_conf.get("wsgi_app")
             if setting is None or setting.value is None:
                 return None
-            spec, origin = setting.value, f"gunicorn.conf.py:{setting.line}"
+            spec, origin = setting.value, f"{project.gunicorn_conf_path}:{setting.line}"
         cwd = gunicorn_cwd(run)
         pythonpath = run.gunicorn.options.get("--pythonpath", [])
         return ServedTarget(run, spec, origin, resolve_wsgi_target(project, spec, cwd, [p for p in pythonpath if p]))

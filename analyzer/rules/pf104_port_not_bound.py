@@ -171,10 +171,8 @@ class PortNotBound(Rule):
             if setting is not None and setting.value is not None:
                 problem = bind_problem(setting.value, project)
                 if problem:
-                    path = project.app_path("gunicorn.conf.py")
-                    finding = self.finding(
-                        f"gunicorn.conf.py `bind`: {problem}", path, setting.line, subject="conf bind"
-                    )
+                    path = project.gunicorn_conf_path
+                    finding = self.finding(f"{path} `bind`: {problem}", path, setting.line, subject="conf bind")
                     finding.fix = _conf_bind_fix(project, path, setting)
                     yield finding
             return
@@ -287,8 +285,26 @@ class PortNotBound(Rule):
                 "app.py": FLASK_APP,
             }
         ),
+        Example(
+            {
+                "Procfile": "web: gunicorn -c deploy/gunicorn_cfg.py app:app\n",
+                "deploy/gunicorn_cfg.py": "import os\nbind = '0.0.0.0:' + os.environ.get('PORT', '8000')\n",
+                "gunicorn.conf.py": "bind = '127.0.0.1:8000'\n",
+                "app.py": FLASK_APP,
+            },
+            note="with `-c` gunicorn reads that file and never ./gunicorn.conf.py",
+        ),
     ]
     INVALID = [
+        Example(
+            {
+                "Procfile": "web: gunicorn -c gunicorn-cfg.py app:app\n",
+                "gunicorn-cfg.py": "bind = '0.0.0.0:5005'\nworkers = 1\n",
+                "app.py": FLASK_APP,
+            },
+            expect="gunicorn-cfg.py `bind`",
+            note="the config file named by `-c`",
+        ),
         Example(
             {"Procfile": "web: gunicorn --bind 127.0.0.1:8000 app:app\n", "app.py": FLASK_APP},
             expect="127.0.0.1",

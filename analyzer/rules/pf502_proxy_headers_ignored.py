@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,7 +9,6 @@ import libcst.matchers as m
 
 from analyzer.autofix import Fix
 from analyzer.fixes.pycode import ModuleEdit
-from analyzer.gunicorn import read_gunicorn_conf
 from analyzer.prodpath import ExtensionUse, Known, ProductionPath, Value
 from analyzer.project import Project
 from analyzer.pysource import PyModule
@@ -570,9 +568,8 @@ def _gunicorn_trust(project: Project, production: ProductionPath, run: ServerRun
     option = run.gunicorn.last("--forwarded-allow-ips")
     if run.gunicorn.has("--forwarded-allow-ips") and _trusts(option):
         return f"`--forwarded-allow-ips` ({run.script or start.source})"
-    conf_path = _conf_path(project, run)
-    module = project.python(conf_path) if conf_path in project.files.paths else None
-    setting = read_gunicorn_conf(module).get("forwarded_allow_ips") if module is not None else None
+    conf_path = project.gunicorn_conf_path
+    setting = project.gunicorn_conf.get("forwarded_allow_ips")
     if setting is not None and _trusts(setting.value):
         return f"`forwarded_allow_ips` ({conf_path}:{setting.line})"
     environment = production.environment
@@ -590,15 +587,6 @@ def _trusts(value: str | None) -> bool:
     if value is None:
         return True
     return value.strip().strip("'\"").replace(" ", "") not in GUNICORN_DEFAULT_TRUST
-
-
-def _conf_path(project: Project, run: ServerRun) -> str:
-    """The config file gunicorn loads: `-c FILE` (or `python:module`), else ./gunicorn.conf.py."""
-    option = run.gunicorn.last("--config") if run.gunicorn else None
-    if option and option.startswith("python:"):
-        option = option.removeprefix("python:").replace(".", "/") + ".py"
-    name = option.removeprefix("/app/") if option else "gunicorn.conf.py"
-    return project.app_path(posixpath.join(run.cwd, name))
 
 
 PROXYFIX_SAFETY = (

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,7 +9,6 @@ import libcst as cst
 from analyzer.autofix import Fix
 from analyzer.fixes.deployfiles import Span, TextEdit, apply_edits, command_spans, line_bounds, utf8_text
 from analyzer.fixes.pycode import ModuleEdit
-from analyzer.gunicorn import read_gunicorn_conf
 from analyzer.project import Project
 from analyzer.pysource import PyModule
 from analyzer.pyvalues import env_read, literal, shell_string
@@ -104,11 +102,10 @@ class GunicornWorkersOversized(Rule):
                 finding.fix = _drop_option(project, run, word)
                 yield finding
             return
-        conf_path = _conf_path(project, run)
-        module = project.python(conf_path) if conf_path in project.files.paths else None
-        setting = read_gunicorn_conf(module).get("workers") if module is not None else None
+        conf_path = project.gunicorn_conf_path
+        setting = project.gunicorn_conf.get("workers")
         if setting is not None:
-            verdict = _judge_expression(setting.node, module, project, env)
+            verdict = _judge_expression(setting.node, project.python(conf_path), project, env)
             if verdict is not None:
                 where = f"`workers = {verdict.shown}` in {conf_path}:{setting.line}"
                 finding = self._finding(verdict, where, conf_path, setting.line)
@@ -379,15 +376,6 @@ def _counts_cpus(node: cst.CSTNode, module: PyModule, depth: int) -> bool:
         if binding is not None and binding.kind == "assign" and binding.value is not None:
             return _counts_cpus(binding.value, module, depth + 1)
     return any(_counts_cpus(child, module, depth) for child in node.children)
-
-
-def _conf_path(project: Project, run: ServerRun) -> str:
-    """The config file gunicorn loads: `-c FILE` (or `python:module`), else ./gunicorn.conf.py."""
-    option = run.gunicorn.last("--config") if run.gunicorn else None
-    if option and option.startswith("python:"):
-        option = option.removeprefix("python:").replace(".", "/") + ".py"
-    name = option.removeprefix("/app/") if option else "gunicorn.conf.py"
-    return project.app_path(posixpath.join(run.cwd, name))
 
 
 def _command_location(project: Project, run: ServerRun, word: str) -> tuple[str | None, int | None]:
