@@ -1209,9 +1209,11 @@ class Evaluator:
         args = [self.evaluate(arg.value, scope, before) for arg in expr.args]
         plain = [arg.effective for arg in args]
         context = combine_context(args)
-        if not plain or not all(isinstance(arg, Known) and isinstance(arg.value, str) for arg in plain):
+        if not plain or not all(
+            isinstance(arg, Known) and isinstance(arg.value, (str, PurePosixPath)) for arg in plain
+        ):
             return Unknown(f"`{name}()` of unknown parts", **here, **context)
-        values = [arg.value for arg in plain]
+        values = [str(arg.value) for arg in plain]  # os.path takes `pathlib` paths as well
         function = {
             "os.path.join": lambda: posixpath.join(*values),
             "os.path.dirname": lambda: posixpath.dirname(values[0]),

@@ -281,6 +281,23 @@ class SqliteInProduction(Rule):
     INVALID = [
         Example(
             {
+                "Procfile": "web: gunicorn app:app\n",
+                "requirements.txt": "flask\nflask-sqlalchemy\ngunicorn\n",
+                "config.py": (
+                    "import os\nfrom pathlib import Path\n\n\nclass Config:\n"
+                    "    BASE_DIR = Path(__file__).resolve().parent\n"
+                    '    SQLALCHEMY_DATABASE_URI = "sqlite:///" + os.path.join(BASE_DIR, "db.sqlite3")\n'
+                ),
+                "app.py": (
+                    "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\n"
+                    'app.config.from_object("config.Config")\ndb = SQLAlchemy(app)\n'
+                ),
+            },
+            expect="is SQLite (`db.sqlite3 (in the app directory)`)",
+            note="a path built with pathlib, joined by os.path",
+        ),
+        Example(
+            {
                 "Procfile": "web: gunicorn wsgi:app\n",
                 "requirements.txt": "flask\nflask-sqlalchemy\ngunicorn\n",
                 "config.py": (
