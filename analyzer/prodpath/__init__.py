@@ -34,7 +34,7 @@ import libcst as cst
 
 from analyzer.deployfiles import parse_env_file
 from analyzer.gcpause import collector_paused
-from analyzer.prodpath.configs import AppConfig, ConfigOp, Setting, collect_configs
+from analyzer.prodpath.configs import AppConfig, ConfigOp, Setting, collect_configs, config_read
 from analyzer.prodpath.dotenv import DotenvLoad, loaded_dotenv_files
 from analyzer.prodpath.envcontract import EnvUse, environment_contract
 from analyzer.prodpath.environment import Environment, EnvSource, is_secret_name, production_environment
@@ -189,6 +189,27 @@ class ProductionPath:
         scope = self.scope(path, function)
         if scope is None:
             return Unknown(f"{path} cannot be read")
+        return self.value_in(expr, scope, before)
+
+    def value_in(self, expr: cst.BaseExpression, scope: Scope, before: cst.CSTNode | None = None) -> Value:
+        """The production value of an expression in a scope. A read of an app's config
+        (`app.config["K"]`, `current_app.config.get("K")`) is the value K has once startup is over:
+        request handlers and the functions they call read it then."""
+        read = config_read(expr)
+        if read is not None:
+            receiver, key_node = read
+            app = self.evaluator.evaluate(receiver, scope, before).effective
+            if isinstance(app, Known) and isinstance(app.value, ObjectRef):
+                config = self.config_for(app.value)
+            else:
+                module = scope.module
+                current = "current_app" in module.text and "flask.current_app" in module.qualified_names(receiver)
+                config = self.config if current else None
+            key = self.evaluator.evaluate(key_node, scope, before).effective
+            known = isinstance(key, Known) and isinstance(key.value, str)
+            setting = config.get(key.value) if config is not None and known else None
+            if setting is not None:
+                return setting.value
         return self.evaluator.evaluate(expr, scope, before)
 
     # -- extensions and environment --------------------------------------------

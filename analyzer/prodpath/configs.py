@@ -294,21 +294,11 @@ class _Collector:
         """`app.config["K"]` or `app.config.get("K")` of an app whose config is being collected: the
         value K has at this point (`app.secret_key = app.config["SECRET_KEY"]` copies the config's
         value, fallback literal included). None when K is not set yet or the read is not one."""
-        if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
-            receiver, key_node = expr.value, expr.slice[0].slice.value
-        elif (
-            isinstance(expr, cst.Call)
-            and isinstance(expr.func, cst.Attribute)
-            and expr.func.attr.value == "get"
-            and expr.args
-            and expr.args[0].keyword is None
-        ):
-            receiver, key_node = expr.func.value, expr.args[0].value
-        else:
+        read = config_read(expr)
+        if read is None:
             return None
-        if not (isinstance(receiver, cst.Attribute) and receiver.attr.value == "config"):
-            return None
-        config = self.app_config(receiver.value, step)
+        app, key_node = read
+        config = self.app_config(app, step)
         key = self.evaluator.evaluate(key_node, step.scope, before=step.node).effective
         if config is None or not (isinstance(key, Known) and isinstance(key.value, str)):
             return None
@@ -610,6 +600,25 @@ class _Collector:
                 trace = list(op.argument.trace) if op.argument is not None else []
                 why = [f"{cls.name} is not selected: {op.description} loads {names}", *trace]
             config._unselected_why[cls.name] = why
+
+
+def config_read(expr: cst.BaseExpression) -> tuple[cst.BaseExpression, cst.BaseExpression] | None:
+    """`X.config["K"]` or `X.config.get("K", ...)`: (X, the key's expression); None for anything else."""
+    if isinstance(expr, cst.Subscript) and len(expr.slice) == 1 and isinstance(expr.slice[0].slice, cst.Index):
+        receiver, key = expr.value, expr.slice[0].slice.value
+    elif (
+        isinstance(expr, cst.Call)
+        and isinstance(expr.func, cst.Attribute)
+        and expr.func.attr.value == "get"
+        and expr.args
+        and expr.args[0].keyword is None
+    ):
+        receiver, key = expr.func.value, expr.args[0].value
+    else:
+        return None
+    if isinstance(receiver, cst.Attribute) and receiver.attr.value == "config":
+        return receiver.value, key
+    return None
 
 
 def _config_classes(evaluator: Evaluator, path: str) -> list[ClassRef]:

@@ -141,7 +141,7 @@ class SqliteInProduction(Rule):
                 step = production.reach.step_of(call)
                 argument = call.args[0].value
                 if step is not None:
-                    value = production.evaluator.evaluate(argument, step.scope, step.node)
+                    value = production.value_in(argument, step.scope, step.node)
                     when = "at startup"
                 else:
                     function = _enclosing_function(module, call)
@@ -279,6 +279,24 @@ class SqliteInProduction(Rule):
         ),
     ]
     INVALID = [
+        Example(
+            {
+                "Procfile": "web: gunicorn 'shop:create_app()'\n",
+                "shop/__init__.py": (
+                    "from flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+                    "    app.config.from_mapping(DATABASE='shop.sqlite')\n"
+                    "    from shop import db\n\n    app.teardown_appcontext(db.close_db)\n    return app\n"
+                ),
+                "shop/db.py": (
+                    "import sqlite3\n\nfrom flask import current_app, g\n\n\ndef get_db():\n"
+                    "    if 'db' not in g:\n        g.db = sqlite3.connect(current_app.config['DATABASE'])\n"
+                    "    return g.db\n\n\ndef close_db(e=None):\n    db = g.pop('db', None)\n"
+                    "    if db is not None:\n        db.close()\n"
+                ),
+            },
+            expect="opens `shop.sqlite` when `get_db()` runs",
+            note="the path read from the app's config through `current_app`",
+        ),
         Example(
             {
                 "Procfile": "web: gunicorn app:app\n",
