@@ -21,6 +21,11 @@ WHY = (
     "the container's disk is wiped on every deploy; only a Railway volume keeps the file"
     " (one volume per service, no replicas, not mounted during the pre-deploy command)"
 )
+# No volume helps an in-memory database: it lives in one process and is gone when it exits.
+WHY_IN_MEMORY = (
+    "each gunicorn worker gets its own empty database, which is lost when the worker restarts"
+    " and on every deploy; no volume keeps it"
+)
 
 
 def sqlite_file(url: str) -> str | None:
@@ -281,6 +286,16 @@ class SqliteInProduction(Rule):
     INVALID = [
         Example(
             {
+                "Procfile": "web: gunicorn app:app\n",
+                "app.py": (
+                    "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\n"
+                    "app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite://'\ndb = SQLAlchemy(app)\n"
+                ),
+            },
+            expect="is SQLite (an in-memory database): each gunicorn worker gets its own empty database",
+        ),
+        Example(
+            {
                 "Procfile": "web: gunicorn 'shop:create_app()'\n",
                 "shop/__init__.py": (
                     "from flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n"
@@ -435,10 +450,11 @@ def _sqlite_url(production, value: Value, volume: str | None) -> tuple[str, list
         return None
     option, file = found
     shown = f"`{shown_path(file)}`" if file else "an in-memory database"
+    why = WHY if file else WHY_IN_MEMORY
     if isinstance(option, EnvValue) and production.environment.source(option.name) is None:
-        message = f"falls back to SQLite ({shown}) because `{option.name}` is unset: {WHY}"
+        message = f"falls back to SQLite ({shown}) because `{option.name}` is unset: {why}"
     else:
-        message = f"is SQLite ({shown}): {WHY}"
+        message = f"is SQLite ({shown}): {why}"
     return message, list(option.trace)
 
 
