@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import configparser
 import fnmatch
+import json
 import posixpath
 import re
 import tomllib
@@ -910,6 +911,25 @@ def parse_pipfile(path: str, text: str) -> Manifest:
     return manifest
 
 
+def parse_pipfile_lock(path: str, text: str) -> Manifest:
+    """The exact versions Pipfile.lock pins for `[packages]` (its "default" section): what
+    `pipenv install --deploy` installs. Unreadable JSON pins nothing."""
+    manifest = Manifest(path, "pipfile.lock")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        manifest.parsed = False
+        return manifest
+    default = data.get("default") if isinstance(data, dict) else None
+    for key, value in default.items() if isinstance(default, dict) else ():
+        version = value.get("version") if isinstance(value, dict) else None
+        if isinstance(version, str) and version.startswith("=="):
+            manifest.requirements.append(
+                Requirement(normalize(key), f'"{key}": "{version}"', path, None, specifier=version)
+            )
+    return manifest
+
+
 def _pipfile_requirement(path: str, key: str, value, line: int | None) -> Requirement:
     if isinstance(value, dict):
         url = next((str(value[k]) for k in ("git", "path", "file") if k in value), None)
@@ -1208,6 +1228,11 @@ def _railpack_installs(project: Project, reader: _Reader) -> None:
     pipfile = reader.load(project.app_path("Pipfile"))
     if pipfile is not None:
         reader.install(pipfile)
+        # `pipenv install --deploy` installs the lock's versions (and refuses a stale lock).
+        lock = project.app_path("Pipfile.lock")
+        text = project.read_text(lock) if lock in project.files.paths else None
+        if text is not None:
+            reader.constrain(parse_pipfile_lock(lock, text))
         return
     if any(project.exists(name) for name in ("pyproject.toml", "setup.py", "setup.cfg")):
         reader.install_project(project.app_root)

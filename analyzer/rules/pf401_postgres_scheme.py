@@ -402,6 +402,21 @@ class PostgresScheme(Rule):
 
     VALID = [
         Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "Pipfile": '[packages]\nflask = "*"\nflask-sqlalchemy = "*"\nsqlalchemy = "*"\ngunicorn = "*"\n',
+                "Pipfile.lock": '{"default": {"sqlalchemy": {"version": "==1.3.20"}, "flask": {"version": "==1.1.2"}}}\n',
+                "app.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\n"
+                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
+                    "db = SQLAlchemy(app)\n"
+                ),
+            },
+            platform={"variables": ["DATABASE_URL"]},
+            note="Pipfile.lock pins SQLAlchemy 1.3, which still accepts `postgres://`; Railpack installs the lock",
+        ),
+        Example(
             MYSQL_APP,
             platform={"variables": ["DATABASE_URL"]},
             note="a MySQL driver and no PostgreSQL one: DATABASE_URL is a MySQL URL, which has no `postgres://` to rewrite",
