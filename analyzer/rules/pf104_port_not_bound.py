@@ -298,6 +298,19 @@ class PortNotBound(Rule):
     INVALID = [
         Example(
             {
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nWORKDIR /usr/src/app\nCOPY . /usr/src/app/\n"
+                    'RUN pip install -r requirements.txt\nENTRYPOINT ["/usr/src/app/entrypoint.sh"]\n'
+                ),
+                "entrypoint.sh": "#!/bin/sh\nexec gunicorn --bind 127.0.0.1:5000 app:app\n",
+                "requirements.txt": "flask\ngunicorn\n",
+                "app.py": FLASK_APP,
+            },
+            expect="gunicorn host `127.0.0.1`",
+            note="the entrypoint named by its path in the image, under WORKDIR",
+        ),
+        Example(
+            {
                 "Procfile": "web: gunicorn -c gunicorn-cfg.py app:app\n",
                 "gunicorn-cfg.py": "bind = '0.0.0.0:5005'\nworkers = 1\n",
                 "app.py": FLASK_APP,
