@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterator
 
 from analyzer.autofix import Fix
@@ -8,6 +9,7 @@ from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
 from analyzer.rules.pf102_wsgi_target_unresolved import candidate_targets
+from analyzer.startcmd import uses_docker
 
 
 class NoStartCommand(Rule):
@@ -23,7 +25,9 @@ class NoStartCommand(Rule):
     for a Flask app when the dependency files mention both `flask` and
     `gunicorn` and one of `main.py`, `app.py`, `start.py`, `bot.py`, `hello.py`
     or `server.py` sits in the app root. Otherwise the build fails with
-    "No start command could be found" and nothing is deployed.
+    "No start command could be found" and nothing is deployed. A Docker build
+    ignores both the Procfile and Railpack: with no `CMD` or `ENTRYPOINT` the
+    container runs the base image's command (`python3`), which exits.
 
     ## Example
     ```
@@ -37,13 +41,14 @@ class NoStartCommand(Rule):
     ```
 
     ## How to fix
-    Add a Procfile whose `web` process runs gunicorn on the Flask app the analyzer found.
+    Add a Procfile whose `web` process runs gunicorn on the Flask app the analyzer found; with a Docker build, add `CMD ["gunicorn", "MODULE:APP"]` to the Dockerfile instead (gunicorn binds `0.0.0.0:$PORT` when `PORT` is set).
 
     ## Fix safety
     The autofix is offered only when the analyzer found exactly one Flask app (or
     factory) in the app root: it writes `web: gunicorn MODULE:APP` to the
-    Procfile and, when gunicorn is not declared, appends it unpinned to
-    requirements.txt; pin it to the version you test with.
+    Procfile (a `CMD` to the Dockerfile for a Docker build) and, when gunicorn is
+    not declared, appends it unpinned to requirements.txt; pin it to the version
+    you test with.
 
     ## References
     - Railway: Start command, config as code (`deploy.startCommand`)
@@ -63,11 +68,22 @@ class NoStartCommand(Rule):
             hint = f"; the Flask app found is `{apps[0].target}` ({apps[0].path}:{apps[0].line})"
         else:
             hint = "; no Flask app was found either"
-        finding = self.finding(
-            f"Railway finds no start command: no Procfile, railway config, Dockerfile CMD or Railpack entry file{hint}",
-            subject="no start command",
-        )
-        finding.fix = _procfile_fix(project)
+        if uses_docker(project):
+            dockerfile = project.dockerfile.path
+            finding = self.finding(
+                f"{dockerfile} has no CMD or ENTRYPOINT and no start command is set: a Docker build ignores the"
+                f" Procfile and Railpack's entry files, so the container runs the base image's command{hint}",
+                dockerfile,
+                subject="no start command",
+            )
+            finding.fix = _start_fix(project, dockerfile)
+        else:
+            finding = self.finding(
+                "Railway finds no start command: no Procfile, railway config, Dockerfile CMD or Railpack entry"
+                f" file{hint}",
+                subject="no start command",
+            )
+            finding.fix = _start_fix(project, project.app_path("Procfile"))
         yield finding
 
     VALID = [
@@ -97,6 +113,21 @@ class NoStartCommand(Rule):
         ),
     ]
     INVALID = [
+        Example(
+            {
+                "Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n",
+                "app.py": "from flask import Flask\napp = Flask(__name__)\n",
+                "requirements.txt": "flask\ngunicorn\n",
+            },
+            expect="Dockerfile has no CMD or ENTRYPOINT",
+            fixed={
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+                    'CMD ["gunicorn", "app:app"]\n'
+                )
+            },
+            note="a Docker build runs the image's command: the fix is a CMD, not a Procfile",
+        ),
         Example(
             {"wsgi.py": "from flask import Flask\napp = Flask(__name__)\n", "requirements.txt": "flask\ngunicorn\n"},
             expect="`wsgi:app`",
@@ -151,14 +182,16 @@ class NoStartCommand(Rule):
     ]
 
 
-def _procfile_fix(project: Project) -> Fix | None:
-    """A Procfile `web` entry serving the one Flask app found, plus gunicorn in requirements.txt when missing."""
+def _start_fix(project: Project, path: str) -> Fix | None:
+    """A start command serving the one Flask app found: a Procfile `web` entry, or a Dockerfile
+    `CMD` (gunicorn binds 0.0.0.0:$PORT by itself when PORT is set), plus gunicorn in
+    requirements.txt when missing."""
     targets = candidate_targets(project, ".")
     if len(targets) != 1:
         return None
     target = targets[0]
-    path = project.app_path("Procfile")
-    line = f"web: gunicorn {shell_word(target)}"
+    docker = posixpath.basename(path) != "Procfile"
+    line = f'CMD ["gunicorn", "{target}"]' if docker else f"web: gunicorn {shell_word(target)}"
     if path in project.files.paths:
         existing = utf8_text(project, path)
         if existing is None:
@@ -166,7 +199,8 @@ def _procfile_fix(project: Project) -> Fix | None:
         changes = {path: append_line(existing, line)}
     else:
         changes = {path: line + "\n"}
-    safety = "The Procfile serves the only Flask app found; check it is the one you deploy."
+    where = "The CMD" if docker else "The Procfile"
+    safety = f"{where} serves the only Flask app found; check it is the one you deploy."
     manifests = project.manifests
     if manifests.installed and not manifests.declares("gunicorn"):
         requirements = project.app_path("requirements.txt")
@@ -176,4 +210,5 @@ def _procfile_fix(project: Project) -> Fix | None:
             return None  # gunicorn belongs in a manifest this fix does not edit (PF202 says where)
         changes[requirements] = append_line(text, "gunicorn")
         safety += " gunicorn is added unpinned to requirements.txt; pin it to the version you test with."
-    return Fix(f"Add a Procfile: `web: gunicorn {target}`", safety, changes)
+    title = f"Add `{line}` to {path}" if docker else f"Add a Procfile: `web: gunicorn {target}`"
+    return Fix(title, safety, changes)
