@@ -42,16 +42,18 @@ OTHER_SERVER_DRIVERS = (
     "oracledb",
     "cx-oracle",
 )
-# A MySQL app that reads DATABASE_URL: an example of PF401 and PF403 alike.
+# An app that hands DATABASE_URL to Flask-SQLAlchemy as it is, and a MySQL app doing so: examples of
+# PF401 and PF403 alike.
+DATABASE_URL_APP = (
+    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+    "app = Flask(__name__)\n"
+    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
+    "db = SQLAlchemy(app)\n"
+)
 MYSQL_APP = {
     "Procfile": "web: gunicorn app:app\n",
     "requirements.txt": "flask\nflask-sqlalchemy\npymysql\ngunicorn\n",
-    "app.py": (
-        "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
-        "app = Flask(__name__)\n"
-        'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
-        "db = SQLAlchemy(app)\n"
-    ),
+    "app.py": DATABASE_URL_APP,
 }
 POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "pg8000", "asyncpg", "psycopg2cffi", "pygresql")
 
@@ -406,12 +408,7 @@ class PostgresScheme(Rule):
                 "Procfile": "web: gunicorn app:app\n",
                 "Pipfile": '[packages]\nflask = "*"\nflask-sqlalchemy = "*"\nsqlalchemy = "*"\ngunicorn = "*"\n',
                 "Pipfile.lock": '{"default": {"sqlalchemy": {"version": "==1.3.20"}, "flask": {"version": "==1.1.2"}}}\n',
-                "app.py": (
-                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
-                    "app = Flask(__name__)\n"
-                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
-                    "db = SQLAlchemy(app)\n"
-                ),
+                "app.py": DATABASE_URL_APP,
             },
             platform={"variables": ["DATABASE_URL"]},
             note="Pipfile.lock pins SQLAlchemy 1.3, which still accepts `postgres://`; Railpack installs the lock",
@@ -501,12 +498,7 @@ class PostgresScheme(Rule):
             {
                 "Procfile": "web: gunicorn app:app\n",
                 "requirements.txt": "flask\nflask-sqlalchemy==2.5.1\nSQLAlchemy==1.3.24\npsycopg2-binary\ngunicorn\n",
-                "app.py": (
-                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
-                    "app = Flask(__name__)\n"
-                    'app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]\n'
-                    "db = SQLAlchemy(app)\n"
-                ),
+                "app.py": DATABASE_URL_APP,
             },
             platform={"variables": ["DATABASE_URL"]},
             note="SQLAlchemy pinned below 1.4 still accepts postgres://",
