@@ -244,6 +244,19 @@ class PostgresDriverMissing(Rule):
     INVALID = [
         Example(
             {
+                "Procfile": "web: gunicorn app:app\n",
+                "requirements.txt": "flask==3.0.3\nflask-sqlalchemy==3.1.1\npsycopg[binary]==3.2.1\ngunicorn\n",
+                "app.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "app = Flask(__name__)\napp.config['SQLALCHEMY_DATABASE_URI'] = os.environ['DATABASE_URL'].replace(\n"
+                    "    'postgres://', 'postgresql://', 1\n)\ndb = SQLAlchemy(app)\n"
+                ),
+            },
+            expect="psycopg 3 is declared, but SQLAlchemy maps a bare `postgresql://` to psycopg2",
+            note="PF401's scheme rewrite still leaves a bare `postgresql://`",
+        ),
+        Example(
+            {
                 "Procfile": "web: gunicorn wsgi:app\n",
                 "requirements.txt": "Flask==3.1.0\nFlask-SQLAlchemy==3.1.1\npsycopg[binary]==3.2.3\ngunicorn\n",
                 "config.py": (
@@ -417,8 +430,6 @@ def _option_url(project: Project, production, value: Value) -> tuple[str, str, s
         driver = (match.group(2) or "psycopg2").lower()
         return f"{match.group(1).lower()}{'+' + driver if match.group(2) else ''}://", driver, ""
     if PROVIDER_VARIABLE not in value.env or not isinstance(plain, Unknown):
-        return None
-    if not isinstance(value, EnvValue) and production.environment.source(PROVIDER_VARIABLE) is None:
         return None
     if talks_to_another_server(project):
         return None
