@@ -32,6 +32,9 @@ class SimpleCommand:
     argv: list[str]
     assignments: dict[str, str] = field(default_factory=dict)
     cwd: str = "."  # relative to where the chain started, after any `cd`
+    # False when no shell expanded the words (an exec-form Docker CMD, or such words passed on by a
+    # script's `exec "$@"`): `$PORT` in them reaches the program as text.
+    expanded: bool = True
 
     @property
     def program(self) -> str:
@@ -172,7 +175,9 @@ def parse_chain(text: str, cwd: str = ".") -> list[SimpleCommand]:
     return commands
 
 
-def unwrap(words: list[str], cwd: str) -> list[SimpleCommand]:
+def unwrap(words: list[str], cwd: str, expanded: bool = True) -> list[SimpleCommand]:
+    """The command that `words` run, through wrappers (`exec`, `env`, `sh -c`, `uv run`, ...).
+    `expanded` says whether a shell produced the words; a `sh -c` string is always expanded."""
     assignments: dict[str, str] = {}
     while words and _ASSIGNMENT.match(words[0]):
         name, _, value = words[0].partition("=")
@@ -199,7 +204,7 @@ def unwrap(words: list[str], cwd: str) -> list[SimpleCommand]:
         if program in _SHELLS and "-c" in _short_flags(words[1:]):
             script = next((w for w in words[1:] if not w.startswith("-")), None)
             if script is None:
-                return [SimpleCommand(words, assignments, cwd)]
+                return [SimpleCommand(words, assignments, cwd, expanded)]
             inner = parse_chain(script, cwd)
             for command in inner:
                 command.assignments = {**assignments, **command.assignments}
@@ -223,7 +228,7 @@ def unwrap(words: list[str], cwd: str) -> list[SimpleCommand]:
         break
     if not words:
         return []
-    return [SimpleCommand(list(words), assignments, cwd)]
+    return [SimpleCommand(list(words), assignments, cwd, expanded)]
 
 
 def _short_flags(words: list[str]) -> set[str]:

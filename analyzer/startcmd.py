@@ -206,15 +206,14 @@ def find_server_run(project: Project, start: StartCommand, depth: int = 0) -> Se
         if start.kind == "dockerfile-exec":
             # Exec form runs without a shell: words are final and `$PORT` stays
             # literal, unless the words themselves start a shell (`sh -c`).
-            commands = unwrap([w for w in tokenize(start.command) if not w.startswith("\0")], ".")
+            commands = unwrap([w for w in tokenize(start.command) if not w.startswith("\0")], ".", expanded=False)
         else:
             commands = parse_chain(start.command)
     except ShellSyntaxError:
         return None
     run = _server_in(project, commands, None, depth)
-    if run is not None and start.kind == "dockerfile-exec":
-        first = start.command.split(" ", 1)[0].strip("'")
-        run.expands_variables = posixpath.basename(first) in ("sh", "bash", "dash", "ash", "zsh")
+    if run is not None:
+        run.expands_variables = run.command.expanded
     return run
 
 
@@ -227,7 +226,7 @@ def _server_in(project: Project, commands: list[SimpleCommand], script: str | No
             text = project.read_text(script_path)
             if text is not None:
                 try:
-                    inner = _with_script_args(parse_chain(text, command.cwd), _script_args(command))
+                    inner = _with_script_args(parse_chain(text, command.cwd), command)
                 except ShellSyntaxError:
                     inner = []
                 run = _server_in(project, inner, script_path, depth + 1)
@@ -257,19 +256,21 @@ def _script_args(command: SimpleCommand) -> list[str]:
     return argv[2:] if command.program in ("sh", "bash", "dash", "zsh") else argv[1:]
 
 
-def _with_script_args(commands: list[SimpleCommand], args: list[str]) -> list[SimpleCommand]:
-    """Substitute `"$@"` with the script's arguments: a Docker ENTRYPOINT script that ends in
-    `exec "$@"` runs the image's CMD, so that CMD is the server."""
-    expanded: list[SimpleCommand] = []
+def _with_script_args(commands: list[SimpleCommand], caller: SimpleCommand) -> list[SimpleCommand]:
+    """Substitute `"$@"` with the arguments `caller` gives the script: a Docker ENTRYPOINT script
+    that ends in `exec "$@"` runs the image's CMD, so that CMD is the server. The arguments are
+    passed on as they are: expanded only if the caller's shell expanded them."""
+    args = _script_args(caller)
+    found: list[SimpleCommand] = []
     for command in commands:
         if not any(word in _ALL_ARGS for word in command.argv):
-            expanded.append(command)
+            found.append(command)
             continue
         words = [new for word in command.argv for new in (args if word in _ALL_ARGS else [word])]
-        for inner in unwrap(words, command.cwd):
+        for inner in unwrap(words, command.cwd, caller.expanded):
             inner.assignments = {**command.assignments, **inner.assignments}
-            expanded.append(inner)
-    return expanded
+            found.append(inner)
+    return found
 
 
 def commands_run(project: Project, text: str, depth: int = 0) -> list[SimpleCommand]:
@@ -290,7 +291,7 @@ def _expand_scripts(project: Project, commands: list[SimpleCommand], depth: int)
         if text is None:
             continue
         try:
-            inner = _with_script_args(parse_chain(text, command.cwd), _script_args(command))
+            inner = _with_script_args(parse_chain(text, command.cwd), command)
         except ShellSyntaxError:
             continue
         found.extend(_expand_scripts(project, inner, depth + 1))

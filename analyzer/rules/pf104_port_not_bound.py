@@ -294,8 +294,31 @@ class PortNotBound(Rule):
             },
             note="with `-c` gunicorn reads that file and never ./gunicorn.conf.py",
         ),
+        Example(
+            {
+                "Dockerfile": (
+                    'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["./entrypoint.sh"]\n'
+                    'CMD ["sh", "-c", "gunicorn -b 0.0.0.0:$PORT app:app"]\n'
+                ),
+                "entrypoint.sh": '#!/bin/sh\nset -e\nflask db upgrade\nexec "$@"\n',
+                "app.py": FLASK_APP,
+            },
+            note="the entrypoint's `exec \"$@\"` runs the CMD's `sh -c`, which expands `$PORT`",
+        ),
     ]
     INVALID = [
+        Example(
+            {
+                "Dockerfile": (
+                    'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["./entrypoint.sh"]\n'
+                    'CMD ["gunicorn", "-b", "0.0.0.0:$PORT", "app:app"]\n'
+                ),
+                "entrypoint.sh": '#!/bin/sh\nset -e\nflask db upgrade\nexec "$@"\n',
+                "app.py": FLASK_APP,
+            },
+            expect="`$PORT` is passed literally",
+            note='`exec "$@"` passes the exec-form words on as they are: no shell expands them',
+        ),
         Example(
             {
                 "Dockerfile": (
