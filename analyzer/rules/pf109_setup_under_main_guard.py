@@ -7,6 +7,7 @@ import libcst.matchers as m
 
 from analyzer.project import Project
 from analyzer.pysource import PyModule, main_guard_blocks
+from analyzer.pyvalues import literal
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
 
@@ -15,6 +16,11 @@ CONFIG_LOADERS = frozenset(
     {"from_object", "from_pyfile", "from_mapping", "from_envvar", "from_prefixed_env", "from_file"}
 )
 SERVERS_THAT_IMPORT = frozenset({"gunicorn", "waitress", "uwsgi", "uvicorn", "hypercorn", "flask-run"})
+# Settings for a developer's run: production is better off without them, so setting them only under
+# the main guard is right (`app.debug = True` is not set-up either).
+DEVELOPMENT_KEYS = frozenset(
+    {"DEBUG", "TESTING", "ENV", "TEMPLATES_AUTO_RELOAD", "EXPLAIN_TEMPLATE_LOADING", "SQLALCHEMY_ECHO"}
+)
 
 
 def setup_steps(module: PyModule, block: cst.If) -> list[tuple[str, int]]:
@@ -27,7 +33,10 @@ def setup_steps(module: PyModule, block: cst.If) -> list[tuple[str, int]]:
             if name in ("init_app", "register_blueprint"):
                 steps.append((module.code(call).split("(")[0] + "()", module.line(call)))
             elif name in CONFIG_LOADERS or (
-                name == "update" and isinstance(func.value, cst.Attribute) and func.value.attr.value == "config"
+                name == "update"
+                and isinstance(func.value, cst.Attribute)
+                and func.value.attr.value == "config"
+                and not _development_only(call)
             ):
                 steps.append((module.code(func) + "()", module.line(call)))
         qualified = module.qualified_names(func)
@@ -36,9 +45,24 @@ def setup_steps(module: PyModule, block: cst.If) -> list[tuple[str, int]]:
     for assign in m.findall(block.body, m.Assign()):
         for target in assign.targets:
             code = module.code(target.target)
-            if code.endswith((".secret_key", ".config")) or ".config[" in code:
+            key = _config_key(target.target)
+            if code.endswith((".secret_key", ".config")) or (".config[" in code and key not in DEVELOPMENT_KEYS):
                 steps.append((f"{code} = ...", module.line(assign)))
     return sorted(steps, key=lambda step: step[1])
+
+
+def _config_key(target: cst.BaseExpression) -> str | None:
+    """K of `app.config["K"]`."""
+    if isinstance(target, cst.Subscript) and len(target.slice) == 1 and isinstance(target.slice[0].slice, cst.Index):
+        value = literal(target.slice[0].slice.value)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _development_only(call: cst.Call) -> bool:
+    """`app.config.update(DEBUG=True)`: only development settings, by keyword."""
+    keywords = [arg.keyword.value for arg in call.args if arg.keyword is not None]
+    return bool(keywords) and len(keywords) == len(call.args) and all(key in DEVELOPMENT_KEYS for key in keywords)
 
 
 class SetupUnderMainGuard(Rule):
@@ -107,6 +131,14 @@ class SetupUnderMainGuard(Rule):
             )
 
     VALID = [
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "app.py": APP + "\nif __name__ == '__main__':\n    app.debug = True\n    app.config['DEBUG'] = True\n"
+                "    app.config.update(TEMPLATES_AUTO_RELOAD=True)\n    app.run()\n",
+            },
+            note="development settings belong under the guard: production is better off without them",
+        ),
         Example(
             {
                 "Procfile": "web: gunicorn app:app\n",
