@@ -6,7 +6,8 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from analyzer.startcmd import ServerRun, flask_app_option
+from analyzer.deployfiles import parse_env_instruction
+from analyzer.startcmd import ServerRun, flask_app_option, in_repository, uses_docker
 from analyzer.wsgi import WsgiTarget, resolve_wsgi_target
 
 if TYPE_CHECKING:
@@ -48,6 +49,18 @@ def flask_app_setting(project: Project, run: ServerRun) -> tuple[str | None, str
     return None, "flask default"
 
 
+def _pythonpath_variable(project: Project, run: ServerRun) -> list[str]:
+    """PYTHONPATH's entries, as repository paths: from the command (`PYTHONPATH=src gunicorn ...`),
+    else from the image's `ENV` in a Docker build. Python searches them after gunicorn's own."""
+    value = run.command.assignments.get("PYTHONPATH")
+    if value is None and uses_docker(project):
+        for instruction in project.dockerfile.final_stage():
+            if instruction.keyword == "ENV":
+                value = dict(parse_env_instruction(instruction.value)).get("PYTHONPATH", value)
+    entries = [in_repository(project, entry) for entry in (value or "").split(":") if entry and "$" not in entry]
+    return [entry for entry in entries if not entry.startswith("/")]
+
+
 def served_target(project: Project) -> ServedTarget | None:
     run = project.server_run
     if run is None:
@@ -60,7 +73,7 @@ def served_target(project: Project) -> ServedTarget | None:
                 return None
             spec, origin = setting.value, f"{project.gunicorn_conf_path}:{setting.line}"
         cwd = gunicorn_cwd(run)
-        pythonpath = run.gunicorn.options.get("--pythonpath", [])
+        pythonpath = [*run.gunicorn.options.get("--pythonpath", []), *_pythonpath_variable(project, run)]
         return ServedTarget(run, spec, origin, resolve_wsgi_target(project, spec, cwd, [p for p in pythonpath if p]))
     if run.kind in ("waitress", "uwsgi", "hypercorn", "uvicorn") and run.target:
         spec = run.target

@@ -317,11 +317,11 @@ def _script_of(project: Project, command: SimpleCommand) -> str | None:
         candidate = argv[0]
     if candidate is None:
         return None
-    path = project.app_path(posixpath.join(command.cwd, _in_repository(project, candidate)))
+    path = project.app_path(posixpath.join(command.cwd, in_repository(project, candidate)))
     return path if path in project.files.paths else None
 
 
-def _in_repository(project: Project, path: str) -> str:
+def in_repository(project: Project, path: str) -> str:
     """A script's container path as a path in the repository: under the image's WORKDIR (where
     `COPY . .` puts the repository) or Railway's /app, the rest; anything else unchanged."""
     if not path.startswith("/"):

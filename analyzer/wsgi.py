@@ -14,7 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from analyzer.pysource import Binding
+import libcst as cst
+
+from analyzer.pysource import Binding, PyModule
 
 if TYPE_CHECKING:
     from analyzer.project import Project
@@ -109,6 +111,23 @@ def resolve_wsgi_target(project: Project, spec: str, cwd: str = ".", pythonpath:
         target.problem = f"`{path}` binds no `{attr}` at module level"
         return target
     target.binding = binding
-    if is_call and binding.kind in ("assign", "class"):
+    if is_call and binding.kind in ("assign", "class") and not _names_a_function(module, binding):
         target.problem = f"`{attr}` in `{path}` is not a function, so `{attr}()` cannot be called"
     return target
+
+
+def _names_a_function(module: PyModule, binding: Binding) -> bool:
+    """`make = create_app` (another name for a function or an import of the module, followed through
+    further names) or `make = lambda: ...`."""
+    seen = {binding.name}
+    while binding.kind == "assign":
+        value = binding.value
+        if isinstance(value, cst.Lambda):
+            return True
+        if not isinstance(value, cst.Name) or value.value in seen:
+            return False
+        seen.add(value.value)
+        binding = module.bindings.get(value.value)
+        if binding is None:
+            return False
+    return binding.kind in ("def", "import")

@@ -145,6 +145,27 @@ class WsgiTargetUnresolved(Rule):
             note="--chdir moves the import root",
         ),
         Example(
+            {"Procfile": "web: PYTHONPATH=src gunicorn service.web:app\n", "src/service/web.py": FLASK_APP},
+            note="PYTHONPATH set on the command adds an import root",
+        ),
+        Example(
+            {
+                "Dockerfile": (
+                    "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENV PYTHONPATH=/app/src\n"
+                    'CMD ["gunicorn", "service.web:app"]\n'
+                ),
+                "src/service/web.py": FLASK_APP,
+            },
+            note="PYTHONPATH from the image, under WORKDIR",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn 'app:make()'\n",
+                "app.py": "from flask import Flask\n\n\ndef create_app():\n    return Flask(__name__)\n\n\nmake = create_app\n",
+            },
+            note="another name for the factory is called like the factory",
+        ),
+        Example(
             {"Procfile": "web: gunicorn --access-logfile - --error-logfile - app:app\n", "app.py": FLASK_APP},
             note="`-` is the log files' value (stdout), not the target",
         ),
