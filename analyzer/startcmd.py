@@ -15,6 +15,8 @@ from analyzer.shell import ShellSyntaxError, SimpleCommand, parse_chain, quote, 
 if TYPE_CHECKING:
     from analyzer.project import Project
 
+# `#!/bin/sh`, `#!/usr/bin/env bash`, `#!/bin/bash -e`: a script the shell runs.
+_SHELL_SHEBANG = re.compile(r"^#!\s*(?:/usr)?/bin/(?:env\s+)?(?:sh|bash|dash|ash|zsh)\b")
 RAILPACK_ENTRY_FILES = ("main.py", "app.py", "start.py", "bot.py", "hello.py", "server.py")
 RAILPACK_INFERRED = "gunicorn --bind 0.0.0.0:${PORT:-8000} main:app"
 NON_DOCKER_BUILDERS = frozenset({"NIXPACKS", "RAILPACK", "HEROKU", "PAKETO"})
@@ -308,17 +310,23 @@ def _uwsgi_target(args: list[str]) -> str | None:
 
 
 def _script_of(project: Project, command: SimpleCommand) -> str | None:
-    """The repo path of a shell script the command runs (`./start.sh`, `sh boot.sh`)."""
+    """The repo path of a shell script the command runs (`./start.sh`, `sh boot.sh`, or an executable
+    file of the repository with a shell shebang, such as `bin/docker-entrypoint-web`)."""
     argv = command.argv
     candidate = None
     if command.program in ("sh", "bash", "dash", "zsh") and len(argv) > 1 and not argv[1].startswith("-"):
         candidate = argv[1]
-    elif argv and argv[0].endswith(".sh"):
+    elif argv and (argv[0].endswith(".sh") or "/" in argv[0]):
         candidate = argv[0]
     if candidate is None:
         return None
     path = project.app_path(posixpath.join(command.cwd, in_repository(project, candidate)))
-    return path if path in project.files.paths else None
+    if path not in project.files.paths:
+        return None
+    if path.endswith(".sh") or command.program in ("sh", "bash", "dash", "zsh"):
+        return path
+    first_line = (project.read_text(path) or "").split("\n", 1)[0]
+    return path if _SHELL_SHEBANG.match(first_line) else None
 
 
 def in_repository(project: Project, path: str) -> str:

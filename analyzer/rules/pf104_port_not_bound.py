@@ -310,6 +310,20 @@ class PortNotBound(Rule):
         Example(
             {
                 "Dockerfile": (
+                    'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["/app/bin/docker-entrypoint-web"]\n'
+                    'CMD ["gunicorn", "-c", "python:config.gunicorn", "app:app"]\n'
+                ),
+                "bin/docker-entrypoint-web": '#!/usr/bin/env bash\nset -e\nexec "$@"\n',
+                "config/__init__.py": "",
+                "config/gunicorn.py": "bind = '0.0.0.0:8000'\nworkers = 2\n",
+                "app.py": FLASK_APP,
+            },
+            expect="config/gunicorn.py `bind`",
+            note="an entrypoint script without `.sh`, and a config module given as `python:config.gunicorn`",
+        ),
+        Example(
+            {
+                "Dockerfile": (
                     'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nENTRYPOINT ["./entrypoint.sh"]\n'
                     'CMD ["gunicorn", "-b", "0.0.0.0:$PORT", "app:app"]\n'
                 ),
