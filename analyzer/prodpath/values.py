@@ -92,7 +92,7 @@ _MAX_DEPTH = 60
 _MENTIONS = {
     "env": re.compile(r"\b(environ|getenv|decouple)\b"),
     "calls": re.compile(
-        r"\b(secrets|urandom|uuid|(API)?Flask|dotenv|pathlib)\b|os\.path|from\s+os\s+import|import\s+os\.path"
+        r"\b(secrets|urandom|uuid|(API)?Flask|dotenv|pathlib|getcwd)\b|os\.path|from\s+os\s+import|import\s+os\.path"
     ),
     "typing": re.compile(r"\bTYPE_CHECKING\b"),
 }
@@ -1066,13 +1066,17 @@ class Evaluator:
             return self._dotenv_values(expr, scope, before)
         if names & _PATH_FUNCTIONS:
             return self._path_call(next(iter(names & _PATH_FUNCTIONS)), expr, scope, before)
+        if names & {"os.getcwd", "pathlib.Path.cwd"} and not expr.args:
+            # The directory the server starts in, under the repository's root in the image.
+            cwd = posixpath.normpath(posixpath.join(REPO_ROOT, self.cwd))
+            return Known(cwd if "os.getcwd" in names else PurePosixPath(cwd), **here)
         builtin = next((name for name in names if name.startswith("builtins.")), None)
         if builtin is not None:
             return self._builtin(builtin[len("builtins.") :], expr, scope, before)
         if names & {"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath"}:
             args = [self.evaluate(arg.value, scope, before) for arg in expr.args]
             plain = [arg.effective for arg in args]
-            if plain and all(isinstance(v, Known) and isinstance(v.value, str) for v in plain):
+            if plain and all(isinstance(v, Known) and isinstance(v.value, (str, PurePosixPath)) for v in plain):
                 return Known(PurePosixPath(*[v.value for v in plain]), **here, **combine_context(args))
             return Unknown("a path that is not known", **here)
         if isinstance(expr.func, cst.Attribute):

@@ -288,6 +288,20 @@ class SqliteInProduction(Rule):
             {
                 "Procfile": "web: gunicorn app:app\n",
                 "app.py": (
+                    "import os\nfrom pathlib import Path\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "basedir = Path(__file__).resolve().parent\napp = Flask(__name__)\n"
+                    "app.config['SQLALCHEMY_DATABASE_URI'] = os.getenv(\n"
+                    "    'DATABASE_URL', f\"sqlite:///{Path(basedir).joinpath('app.db')}\"\n)\n"
+                    "db = SQLAlchemy(app)\n"
+                ),
+            },
+            expect="falls back to SQLite (`app.db (in the app directory)`) because `DATABASE_URL` is unset",
+            note="a path wrapped in `Path()` again",
+        ),
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "app.py": (
                     "from flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\napp = Flask(__name__)\n"
                     "app.config['SQLALCHEMY_DATABASE_URI'] = 'sqlite://'\ndb = SQLAlchemy(app)\n"
                 ),

@@ -264,3 +264,15 @@ def test_dotenv_values_reads_the_committed_file(value_of):
     value = value_of(source, "K", files={".env": "API_KEY=abc123\n"})
     assert value == Known("abc123")
     assert value.path == ".env"
+
+
+def test_paths_from_the_working_directory_and_from_pathlib(value_of):
+    source = (
+        "import os\nfrom pathlib import Path\n\nBASE = Path(__file__).resolve().parent\n"
+        "A = os.path.join(os.getcwd(), 'instance', 'app.db')\nB = str(Path(BASE).joinpath('x.db'))\n"
+        "C = os.path.join(BASE, 'y.db')\nD = Path.cwd() / 'z.db'\n"
+    )
+    assert value_of(source, "A") == Known("/<repo>/instance/app.db")
+    assert value_of(source, "B") == Known("/<repo>/x.db")
+    assert value_of(source, "C") == Known("/<repo>/y.db")
+    assert str(value_of(source, "D").value) == "/<repo>/z.db"
