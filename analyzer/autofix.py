@@ -4,7 +4,9 @@ A rule attaches a `Fix` to a finding: the new content of each file it
 changes (or creates), plus files the user must untrack with `git rm --cached`.
 Before a patch is shown, `verify_fixes` checks that `git apply --check`
 accepts it, that every patched Python file still parses, that re-analyzing
-the patched tree clears the finding, and that no rule reports anything new.
+the patched tree clears the finding, and that no rule reports anything new in
+the files the patch changes or about the repository as a whole (a finding in
+an untouched file was there before, hidden by what the patch repairs).
 """
 
 from __future__ import annotations
@@ -189,7 +191,15 @@ def verify(
     remaining = [target for target in targets if has[target.identity] > left[target.identity]]
     if remaining:
         return Verified(None, f"re-analysis of the patched tree still reports {remaining[0].rule}")
-    new = [finding for finding in after if has[finding.identity] > had[finding.identity]]
+    # A finding that appears in a file the fix leaves alone was there all along, hidden by what the
+    # fix repairs (a start command that loads the wrong module hides the app's own code). Only the
+    # files the fix touches, and the repository as a whole, must not get a new one.
+    touched = {*changes, *fix.untrack}
+    new = [
+        finding
+        for finding in after
+        if has[finding.identity] > had[finding.identity] and (finding.path is None or finding.path in touched)
+    ]
     if new:
         return Verified(None, f"the patched tree gets a new finding: {new[0].rule} {new[0].message}")
     return Verified(patch or None, None)

@@ -127,3 +127,28 @@ def test_repeats_of_one_subject_get_their_own_fingerprints_and_fixes(repo):
     first, second = analyze(root, select=["PF405"]).findings
     assert first.fingerprint != second.fingerprint
     assert first.patch and second.patch, (first.fix_problem, second.fix_problem)
+
+
+def test_verify_accepts_a_finding_the_fix_uncovers_in_a_file_it_leaves_alone():
+    target = finding()
+    uncovered = Finding("PF998", Severity.HIGH, "hidden until now", "config.py", 3, subject="y")
+    result = verify(
+        Fix("t", "", {"f.py": "x = 2\n"}), [target], [target], {"f.py": "x = 1\n"}, lambda overlay: [uncovered]
+    )
+    assert result.problem is None and result.patch
+
+
+def test_a_start_command_fix_is_offered_although_it_uncovers_the_app_code(repo):
+    root = repo(
+        {
+            "Procfile": "web: gunicorn app:app\n",
+            "app.py": (
+                "import os\nfrom flask import Flask\n\n\ndef create_app():\n    app = Flask(__name__)\n"
+                "    app.config['SECRET_KEY'] = os.getenv('SECRET_KEY', 'dev-secret-change-me')\n    return app\n"
+            ),
+            "wsgi.py": "from app import create_app\n\napp = create_app()\n",
+            "requirements.txt": "flask\ngunicorn\n",
+        }
+    )
+    (pf102,) = [f for f in analyze(root).findings if f.rule == "PF102"]
+    assert pf102.patch and "wsgi:app" in pf102.patch
