@@ -4,6 +4,7 @@ import posixpath
 import re
 from collections.abc import Iterator
 
+from analyzer.fixes.deployfiles import shell_word
 from analyzer.project import Project
 from analyzer.report import Finding, Severity
 from analyzer.rules import Example, Rule
@@ -50,7 +51,7 @@ class DatabaseFileCommitted(Rule):
     ```
 
     ## How to fix
-    Remove the file from git (`git rm --cached instance/app.db`, add it to `.gitignore`) and create the data through migrations or a seed command against the production database.
+    Remove the file from git (`git rm --cached` the file the finding names, and list it in `.gitignore`) and create the data through migrations or a seed command against the production database.
 
     ## References
     - SQLite: Database file format (the 16-byte header)
@@ -84,7 +85,8 @@ class DatabaseFileCommitted(Rule):
 
     def _finding(self, path: str, what: str) -> Finding:
         return self.finding(
-            f"`{path}` is {what}: its rows ship with the repository and every deploy resets the data to them",
+            f"`{path}` is {what}: its rows ship with the repository and every deploy resets the data to them;"
+            f" untrack it with `git rm --cached {shell_word(path)}` and list it in `.gitignore`",
             path,
             subject=path,
         )
