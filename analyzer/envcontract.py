@@ -31,8 +31,8 @@ def boot_error(use: EnvUse) -> str:
     if isinstance(node, cst.Call) and module is not None:
         if module.qualified_names(node.func) & DECOUPLE_CONFIG:
             return "python-decouple raises `UndefinedValueError`"
-        # `x = os.environ.get(K)` then `if not x: raise ...`
-        return "the app's own check raises"
+        # `x = os.environ.get(K)` then `if not x: raise ...`, or `x.startswith(...)` on the None
+        return "the app raises (its own check, or an AttributeError on the `None` the read gives)"
     # `app.config.from_envvar(K)`: the read's node is the variable name.
     return "`app.config.from_envvar` raises `RuntimeError`"
 

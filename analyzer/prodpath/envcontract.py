@@ -2,9 +2,11 @@
 
 A read is *required* when the app fails at startup without the variable:
 `os.environ["K"]` (KeyError at import), python-decouple's `config("K")` with no
-default, `x = os.environ.get("K")` followed by `if not x: raise ...`, and
-Flask's `app.config.from_envvar("K")` without `silent=True`. A `get()` with no
-default is optional with no default (it yields None). Reads inside functions
+default, `x = os.environ.get("K")` followed by `if not x: raise ...`, a `get()`
+whose None is used as an object right away (`os.getenv("K").replace(...)`, or
+`x = os.getenv("K")` then `x.startswith(...)` unconditionally: AttributeError),
+and Flask's `app.config.from_envvar("K")` without `silent=True`. Any other
+`get()` with no default is optional with no default (it yields None). Reads inside functions
 that do not run at startup (request handlers) are listed with
 `at_startup=False`: a missing variable fails the request, not the boot. Reads are listed once per
 (name, path, line). A default that is a literal is shown as written, except for
@@ -14,6 +16,7 @@ never shown.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -156,7 +159,12 @@ def _reads(evaluator: Evaluator, nodes, scope: Scope, before, entries) -> list[t
                 fallbacks[id(entry.value)] = value
     found = []
     handled: set[int] = set()
+    used_as_object: set[int] = set()  # reads whose result is used at once: `get(K).replace(...)`, `get(K)[0]`
     for node in nodes:
+        receiver = node.func.value if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) else None
+        receiver = node.value if isinstance(node, cst.Subscript) else receiver
+        if isinstance(receiver, cst.Call):
+            used_as_object.add(id(receiver))
         if id(node) in handled:
             continue
         value = None
@@ -169,6 +177,8 @@ def _reads(evaluator: Evaluator, nodes, scope: Scope, before, entries) -> list[t
             value = evaluator.env_read(node, scope, before)
             if value is not None and id(node) in fallbacks:
                 value = fallbacks[id(node)]
+            elif value is not None and id(node) in used_as_object and value.default is None:
+                value = dataclasses.replace(value, required=True)  # None has no such attribute
         if isinstance(value, EnvValue):
             found.append((value, node))
     return found

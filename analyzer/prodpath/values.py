@@ -115,7 +115,7 @@ class Assignment:
     import_name: str | None = None  # the imported name for `from x import name`
     fallback: cst.BaseExpression | None = None  # `if not NAME: NAME = fallback`
     fallback_node: cst.CSTNode | None = None
-    raises: bool = False  # `if not NAME: raise ...`
+    raises: bool = False  # `if not NAME: raise ...`, or NAME used as a value right away (`NAME.startswith(...)`)
     catches: bool = False  # the fallback is an `except` handler, so a KeyError is caught
 
     @property
@@ -145,6 +145,7 @@ class Scope:
         self.fallback_ifs: set[int] = set()
         self.returns: list[tuple[cst.Return, bool]] = []
         self._entries: list[Assignment] = []
+        self._maybe_none: dict[str, Assignment] = {}  # names bound to `get(K)` and not yet used or rebound
         self._order: dict[int, int] | None = None
         self._state = "new"  # new, building, built
         self._return_value: Value | None = None
@@ -222,11 +223,16 @@ class Scope:
     def _add(self, **kwargs) -> Assignment:
         entry = Assignment(module=self.module, order=self.order_of(kwargs["node"]) or 0, **kwargs)
         self._entries.append(entry)
+        self._maybe_none.pop(entry.name, None)
+        if entry.kind == "assign" and not entry.conditional and _optional_read_shape(entry.value):
+            self._maybe_none[entry.name] = entry
         return entry
 
     def _walk(self, statements, conditional: bool) -> bool:
         """Record bindings; True when the block ends unconditionally (return/raise)."""
         for statement in statements:
+            if self._maybe_none and not conditional:
+                self._note_dereferences(statement)
             if isinstance(statement, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
                 smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else [statement]
                 for small in smalls:
@@ -363,6 +369,14 @@ class Scope:
         elif isinstance(small, cst.Return):
             self.returns.append((small, conditional))
 
+    def _note_dereferences(self, statement: cst.CSTNode) -> None:
+        """`x = os.environ.get(K)` then, unconditionally, `x.startswith(...)` or `x[0]`: an unset K
+        gives None and the app raises there, so the read is required (as with `if not x: raise`)."""
+        for name in _dereferenced(_executed_part(statement)) & self._maybe_none.keys():
+            entry = self._maybe_none.pop(name)
+            if entry.fallback is None:
+                entry.raises = True
+
     def _targets(self, target, value, node, conditional, *, kind="assign") -> None:
         if isinstance(target, cst.Name):
             self._add(name=target.value, kind=kind, node=node, conditional=conditional, value=value)
@@ -377,6 +391,53 @@ class Scope:
                         value=value,
                         index=index,
                     )
+
+
+def _optional_read_shape(value: cst.BaseExpression | None) -> bool:
+    """`get(K)` / `getenv(K)` with one argument: the cheap look before the walk watches the name."""
+    if not (isinstance(value, cst.Call) and len(value.args) == 1 and value.args[0].keyword is None):
+        return False
+    func = value.func
+    name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+    return name in ("get", "getenv")
+
+
+def _executed_part(statement: cst.CSTNode) -> cst.CSTNode | None:
+    """What runs of a statement before its blocks: a simple statement whole, a compound one's header."""
+    if isinstance(statement, (cst.SimpleStatementLine, cst.BaseSmallStatement)):
+        return statement
+    if isinstance(statement, (cst.If, cst.While)):
+        return statement.test
+    if isinstance(statement, cst.For):
+        return statement.iter
+    if isinstance(statement, cst.Match):
+        return statement.subject
+    return None
+
+
+# Parts of an expression that may not run: a dereference there is not certain.
+_MAYBE_RUN = (cst.Lambda, cst.FunctionDef, cst.ClassDef, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _dereferenced(node: cst.CSTNode | None) -> set[str]:
+    """Names certainly used as objects when `node` runs (`x.attr`, `x.method()`, `x[i]`), not
+    counting the right side of `and`/`or`, conditional expressions, lambdas and comprehensions."""
+    found: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, _MAYBE_RUN):
+            continue
+        if isinstance(current, cst.BooleanOperation):
+            stack.append(current.left)
+            continue
+        if isinstance(current, cst.IfExp):
+            stack.append(current.test)
+            continue
+        if isinstance(current, (cst.Attribute, cst.Subscript)) and isinstance(current.value, cst.Name):
+            found.add(current.value.value)
+        stack.extend(current.children)
+    return found
 
 
 def _inner_statements(statement: cst.CSTNode) -> list[cst.CSTNode]:

@@ -39,7 +39,9 @@ class EnvRequiredAtBoot(Rule):
     variable the app requires at startup that nothing sets in production: an
     `os.environ["NAME"]` read (or python-decouple's `config("NAME")` without a
     default, `app.config.from_envvar("NAME")`, `os.environ.get("NAME")`
-    followed by `if not ...: raise`) that runs when the server imports the app,
+    followed by `if not ...: raise`, or whose `None` is used as an object at
+    once, as in `uri = os.getenv("DATABASE_URL")` then
+    `if uri.startswith("postgres://"):`) that runs when the server imports the app,
     for a name that is not among the platform variables, not set by the
     Dockerfile's `ENV`, not assigned on the start command and not in a dotenv
     file the code loads at import. `PORT` and `RAILWAY_*` are set by Railway.
@@ -184,6 +186,20 @@ class EnvRequiredAtBoot(Rule):
         ),
     ]
     INVALID = [
+        Example(
+            {
+                "Procfile": "web: gunicorn app:app\n",
+                "app.py": (
+                    "import os\nfrom flask import Flask\nfrom flask_sqlalchemy import SQLAlchemy\n\n"
+                    "uri = os.getenv('DATABASE_URL')\nif uri.startswith('postgres://'):\n"
+                    "    uri = uri.replace('postgres://', 'postgresql://', 1)\n\n"
+                    "app = Flask(__name__)\napp.config['SQLALCHEMY_DATABASE_URI'] = uri\ndb = SQLAlchemy(app)\n"
+                ),
+            },
+            platform={"variables": ["SECRET_KEY"]},
+            expect="`DATABASE_URL` is required at startup",
+            note="the well-known rewrite snippet calls `.startswith` on the None an unset variable gives",
+        ),
         Example(
             {
                 "Procfile": "web: gunicorn wsgi:app\n",

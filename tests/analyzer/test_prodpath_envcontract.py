@@ -100,3 +100,33 @@ def test_a_secret_default_is_hidden_at_the_end_of_a_chain_and_in_a_url(repo):
     assert reads["SECRET_KEY"].default == "$FALLBACK or (hidden)"
     assert reads["FALLBACK"].default == "'chained-Zq81'", "read on its own, FALLBACK is not a secret name"
     assert reads["DATABASE_URL"].default == "'postgresql://app:(hidden)@db.internal:5432/app'"
+
+
+def test_a_none_used_as_an_object_at_import_makes_the_read_required(repo):
+    files = {
+        "Procfile": "web: gunicorn app:app\n",
+        "app.py": (
+            "import os\nfrom flask import Flask\n\n"
+            "uri = os.getenv('DATABASE_URL')\nif uri.startswith('postgres://'):\n"
+            "    uri = uri.replace('postgres://', 'postgresql://', 1)\n"
+            "REDIS = os.environ.get('REDIS_URL').replace('redis://', 'rediss://')\n"
+            "FIRST = os.environ.get('HOSTS')[0]\n"
+            "guarded = os.getenv('GUARDED')\nif guarded and guarded.startswith('x'):\n    pass\n"
+            "later = os.getenv('LATER')\nif os.getenv('FLAG'):\n    later.upper()\n"
+            "filled = os.getenv('FILLED')\nif not filled:\n    filled = 'a'\nfilled.upper()\n"
+            "rebound = os.getenv('REBOUND')\nrebound = 'b'\nrebound.upper()\n"
+            "app = Flask(__name__)\n"
+        ),
+    }
+    production = Project(repo(files), ".", Platform.from_dict({"variables": []})).production
+    required = {use.name: use.required for use in production.env_reads}
+    assert required == {
+        "DATABASE_URL": True,
+        "REDIS_URL": True,
+        "HOSTS": True,
+        "GUARDED": False,
+        "LATER": False,
+        "FLAG": False,
+        "FILLED": False,
+        "REBOUND": False,
+    }
