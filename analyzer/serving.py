@@ -6,7 +6,6 @@ import posixpath
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from analyzer.deployfiles import parse_env_instruction
 from analyzer.startcmd import ServerRun, flask_app_option, in_repository, uses_docker
 from analyzer.wsgi import WsgiTarget, resolve_wsgi_target
 
@@ -54,9 +53,7 @@ def _pythonpath_variable(project: Project, run: ServerRun) -> list[str]:
     else from the image's `ENV` in a Docker build. Python searches them after gunicorn's own."""
     value = run.command.assignments.get("PYTHONPATH")
     if value is None and uses_docker(project):
-        for instruction in project.dockerfile.final_stage():
-            if instruction.keyword == "ENV":
-                value = dict(parse_env_instruction(instruction.value)).get("PYTHONPATH", value)
+        value = project.dockerfile.env().get("PYTHONPATH", (None, None))[0]
     entries = [in_repository(project, entry) for entry in (value or "").split(":") if entry and "$" not in entry]
     return [entry for entry in entries if not entry.startswith("/")]
 
