@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from dashboard.models import (
     Delivery,
@@ -23,6 +21,7 @@ from dashboard.models import (
     Role,
     Team,
 )
+from tests.workers.racing import race_two_beats
 from workers import report_schedule
 from workers.tasks import send_readiness_reports
 
@@ -180,38 +179,9 @@ def test_it_queues_each_digest_once_when_two_beats_run_at_once(enqueued, monkeyp
         Project.objects.create(team=team, name="app", repo_url="https://github.com/example/app.git")
         _member(team, f"owner{team.pk}", digest=True)
         ReportSettings.objects.create(team=team, next_digest_at=NOON)
-    # Both beats list the due teams before either claims one: the worst overlap.
-    listed = threading.Barrier(2)
-    writer = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
-    claim = report_schedule.claim_due_digest
-    first = threading.local()
-
-    def racing_claim(report, now):
-        if not getattr(first, "done", False):
-            first.done = True
-            listed.wait()
-        with writer:
-            return claim(report, now)
-
-    monkeypatch.setattr(report_schedule, "claim_due_digest", racing_claim)
-    outcomes: list[dict] = []
-    errors: list[BaseException] = []
-
-    def beat() -> None:
-        try:
-            outcomes.append(report_schedule.send_readiness_reports(NOON))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    outcomes = race_two_beats(
+        monkeypatch, report_schedule, "claim_due_digest", lambda: report_schedule.send_readiness_reports(NOON)
+    )
     assert sum(outcome["digests"] for outcome in outcomes) == 8
     assert sum(outcome["taken"] for outcome in outcomes) == 8
     assert Delivery.objects.count() == 8

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from dashboard.models import Project, Scan, ScanStatus, Schedule
 from dashboard.schedules import next_run
 from tests.workers.gitservers import FLASK_APP, make_repo
+from tests.workers.racing import race_two_beats
 from workers import pipeline, schedule
 from workers.tasks import dispatch_due_scans
 
@@ -228,39 +227,7 @@ def test_it_scans_a_project_whose_cron_became_invalid_once_then_stops(scheduled,
 
 def test_it_never_scans_twice_when_two_beats_run_at_once(scheduled, enqueued, monkeypatch):
     projects = [scheduled(f"app{i}") for i in range(40)]
-    # Both beats list the due projects before either claims one: the worst overlap.
-    listed = threading.Barrier(2)
-    # SQLite admits one writer at a time: a file database makes the other wait, the tests' shared in-memory one
-    # raises instead. There the beats take turns per claim, as on a file database; on Postgres they race freely.
-    writer = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
-    dispatch = schedule.dispatch_project
-    first_claim = threading.local()
-
-    def claim(project, now):
-        if not getattr(first_claim, "done", False):
-            first_claim.done = True
-            listed.wait()
-        with writer:
-            return dispatch(project, now)
-
-    monkeypatch.setattr(schedule, "dispatch_project", claim)
-    outcomes: list[dict] = []
-    errors: list[BaseException] = []
-
-    def beat() -> None:
-        try:
-            outcomes.append(schedule.dispatch_due_scans(NOON))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=beat) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = race_two_beats(monkeypatch, schedule, "dispatch_project", lambda: schedule.dispatch_due_scans(NOON))
     assert sum(outcome["requested"] for outcome in outcomes) == 40
     assert sum(outcome["taken"] for outcome in outcomes) == 40
     assert sorted(Scan.objects.values_list("project_id", flat=True)) == sorted(p.pk for p in projects)
