@@ -191,6 +191,15 @@ class QuickParse:
         return self.tree is None or not self.imported_packages.isdisjoint(packages)
 
 
+def ast_last_name(node: ast.expr) -> str | None:
+    """The last name of a callee or base in CPython's tree: `b` of `a.b`, `f` of `f`; else None."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
 def quick_parse(source: str) -> QuickParse:
     """Parse with CPython (C, fast, guarded) and measure how deeply the code nests.
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 import libcst.matchers as m
 
+from analyzer.files import ast_last_name
 from analyzer.pysource import PyModule, module_name_for
 from analyzer.pyvalues import literal
 from analyzer.report import FlaskApp
@@ -86,22 +87,14 @@ def _needs_full_parse(project: Project, path: str, found: Discovery) -> bool:
             names.update(alias.asname for alias in node.names if alias.asname and alias.name in CONSTRUCTOR_NAMES)
     plain_blueprints = []
     for node in quick.nodes:
-        if isinstance(node, ast.ClassDef) and any(_ast_name(base) in names for base in node.bases):
+        if isinstance(node, ast.ClassDef) and any(ast_last_name(base) in names for base in node.bases):
             return True
-        if isinstance(node, ast.Call) and _ast_name(node.func) in names:
-            if _ast_name(node.func) not in BLUEPRINT_NAMES or any(k.arg == "static_folder" for k in node.keywords):
+        if isinstance(node, ast.Call) and ast_last_name(node.func) in names:
+            if ast_last_name(node.func) not in BLUEPRINT_NAMES or any(k.arg == "static_folder" for k in node.keywords):
                 return True
             plain_blueprints.append(node.lineno)
     found.blueprints.extend(BlueprintSite("", path, line, None) for line in plain_blueprints)
     return False
-
-
-def _ast_name(node: ast.expr) -> str | None:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
 
 
 def _scan_module(project: Project, module: PyModule, found: Discovery) -> None:

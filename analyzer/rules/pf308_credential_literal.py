@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-from analyzer.files import QuickParse
+from analyzer.files import QuickParse, ast_last_name
 from analyzer.fixes.pycode import ModuleEdit
 from analyzer.prodpath import EnvValue, Known, ProductionPath, Unknown, Value
 from analyzer.project import Project
@@ -538,8 +538,7 @@ def _has_candidate_call(quick: QuickParse | None) -> bool:
     for node in quick.nodes:
         if not isinstance(node, ast.Call):
             continue
-        func = node.func
-        callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        callee = ast_last_name(node.func)
         for keyword in node.keywords:
             if keyword.arg is not None and is_credential_name(keyword.arg):
                 return True
@@ -559,8 +558,7 @@ def _ast_may_hold_url(expr: ast.expr) -> bool:
     if isinstance(expr, ast.Name):
         return is_wanted_name(expr.id)
     if isinstance(expr, ast.Call):
-        func = expr.func
-        return (func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")) in LOOKUPS
+        return ast_last_name(expr.func) in LOOKUPS
     return isinstance(expr, (ast.JoinedStr, ast.BoolOp))
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from analyzer.files import QuickParse
+from analyzer.files import QuickParse, ast_last_name
 from analyzer.project import Project
 from analyzer.pysource import PyModule, module_level_statements
 from analyzer.pyvalues import literal
@@ -453,7 +453,7 @@ def _decorated_with(names: set[str]) -> Callable[[QuickParse], bool]:
 
     def holds(quick: QuickParse) -> bool:
         return any(
-            _ast_last_name(decorator.func if isinstance(decorator, ast.Call) else decorator) in names
+            ast_last_name(decorator.func if isinstance(decorator, ast.Call) else decorator) in names
             for node in quick.nodes
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
             for decorator in node.decorator_list
@@ -474,10 +474,6 @@ def _endless_loop(quick: QuickParse) -> bool:
         isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value in (True, 1)
         for node in quick.nodes
     )
-
-
-def _ast_last_name(node: ast.expr) -> str | None:
-    return node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
 
 
 def _nodes(tree: cst.CSTNode, kind: type | tuple[type, ...]) -> list:
